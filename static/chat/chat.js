@@ -1,0 +1,302 @@
+/*
+ * The customer chat: wires the socket (connection.js), the message list (transcript.js) and the
+ * composer, notice, typing indicator and status line (ui.js) together, following protocol v1
+ * (docs/protocol.md). Used by the full page (/) and by the widget's iframe (/embed/).
+ */
+(function (chat) {
+  "use strict";
+
+  const OUTBOX_KEY = "chatbot.outbox.v1";
+  const SENDER_NAMES = { customer: "You", bot: "Assistant", staff: "Support agent", system: "Notice" };
+  const CONVERSATION_NOTES = {
+    waiting_for_staff: "A member of our team will join this conversation shortly.",
+    with_staff: "You are chatting with our support team.",
+    closed: "This conversation has ended. Send a message to start a new one.",
+  };
+  // Frames about the conversation; a pong only proves the socket is alive, not that a reply is coming.
+  const REPLY_PROGRESS_FRAMES = new Set(["history", "message", "token", "typing", "status", "error"]);
+
+  /** A random UUID v4; crypto.randomUUID exists only in secure contexts (https, localhost). */
+  function newClientId() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  /**
+   * Messages the server has not confirmed yet, kept in sessionStorage so that a reload or a dropped
+   * socket does not lose them; they are resent with the same client_id and the server deduplicates.
+   */
+  class Outbox {
+    constructor(storage) {
+      this.storage = storage;
+      this.items = new Map();
+      try {
+        for (const item of JSON.parse(storage?.getItem(OUTBOX_KEY) || "[]")) this.items.set(item.client_id, item);
+      } catch (error) {
+        this.items.clear(); // unreadable leftovers: start empty rather than fail to load the chat
+      }
+    }
+
+    add(item) {
+      this.items.set(item.client_id, item);
+      this._save();
+    }
+
+    get(clientId) {
+      return this.items.get(clientId);
+    }
+
+    setState(clientId, state) {
+      const item = this.items.get(clientId);
+      if (!item) return;
+      item.state = state;
+      this._save();
+    }
+
+    remove(clientId) {
+      if (this.items.delete(clientId)) this._save();
+    }
+
+    list() {
+      return [...this.items.values()];
+    }
+
+    _save() {
+      try {
+        this.storage?.setItem(OUTBOX_KEY, JSON.stringify(this.list()));
+      } catch (error) {
+        // Storage full or blocked (some third-party iframes): the outbox still works for this page.
+      }
+    }
+  }
+
+  function sessionStorageOrNull() {
+    try {
+      return window.sessionStorage;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  class ChatApp {
+    constructor({ config, elements }) {
+      this.config = config;
+      this.elements = elements;
+      this.outbox = new Outbox(sessionStorageOrNull());
+      this.conversationStatus = "bot";
+      this.working = false; // a bot or staff reply is expected
+      this.awaitingReply = null; // { client_id, text } of the last message sent
+      this.watchTimer = null;
+      this.transcript = new chat.Transcript({ ...elements.transcript, names: SENDER_NAMES });
+      this.typing = new chat.TypingIndicator({ ...elements.typing, names: SENDER_NAMES });
+      this.notice = new chat.Notice(elements.notice);
+      this.connection = new chat.ChatConnection({
+        url: chat.socketUrl(config.wsPath),
+        onFrame: (frame) => this.handleFrame(frame),
+        onState: (state, detail) => this.status.show(state, detail),
+      });
+      this.status = new chat.ConnectionStatus({
+        ...elements.status,
+        onRetry: () => this.connection.reconnectNow(),
+      });
+      this.composer = new chat.Composer({
+        ...elements.composer,
+        maxChars: config.maxMessageChars,
+        onSubmit: (text) => this.submit(text),
+        onTypingChange: (isTyping) => this.connection.send({ type: "typing", is_typing: isTyping }),
+      });
+    }
+
+    start() {
+      for (const item of this.outbox.list()) this.transcript.showPending(item, item.state);
+      this.connection.start();
+    }
+
+    submit(text) {
+      const item = { client_id: newClientId(), text, created: new Date().toISOString(), state: "sending" };
+      this.outbox.add(item);
+      this.transcript.showPending(item);
+      this.notice.clear();
+      this._send(item);
+      return true;
+    }
+
+    handleFrame(frame) {
+      if (REPLY_PROGRESS_FRAMES.has(frame.type) && (this.working || this.transcript.isStreaming)) {
+        this._armWatch();
+      }
+      const handler = {
+        history: () => this.onHistory(frame),
+        message: () => this.onMessage(frame.message),
+        token: () => this.onToken(frame),
+        typing: () => (frame.is_typing ? this._startWorking(frame.sender) : this._stopWorking()),
+        status: () => this._setConversation(frame.conversation, frame.detail),
+        error: () => this.onError(frame),
+      }[frame.type];
+      if (handler) handler();
+    }
+
+    /** Sent after every (re)connect: re-render from it, then resend what it does not contain. */
+    onHistory(frame) {
+      const messages = Array.isArray(frame.messages) ? frame.messages : [];
+      const stored = new Set(messages.map((message) => message.client_id).filter(Boolean));
+      for (const item of this.outbox.list()) if (stored.has(item.client_id)) this.outbox.remove(item.client_id);
+      this.transcript.reset(messages);
+      this._stopWorking();
+      this._setConversation(frame.conversation);
+      if (frame.pending_reply) {
+        const repliedTo = messages.find((message) => message.client_id === frame.pending_reply);
+        if (repliedTo) this.transcript.suppressStream(repliedTo.id);
+        this._startWorking("bot");
+      }
+      for (const item of this.outbox.list()) {
+        this.transcript.showPending(item, item.state);
+        if (item.state === "sending") this._send(item);
+      }
+      if (this.awaitingReply && stored.has(this.awaitingReply.client_id) && !frame.pending_reply) {
+        this.awaitingReply = null; // its reply, if any, came with this history
+      }
+    }
+
+    onMessage(message) {
+      if (!message || typeof message !== "object") return;
+      if (message.sender === "customer") {
+        if (message.client_id) this.outbox.remove(message.client_id);
+        this.transcript.accept(message);
+        return;
+      }
+      if (message.reply_to) this.transcript.finishStream(message.reply_to);
+      this.transcript.accept(message);
+      if (message.sender === "bot" || message.sender === "staff") {
+        this.awaitingReply = null;
+        this._stopWorking();
+      }
+    }
+
+    onToken(frame) {
+      if (typeof frame.delta !== "string") return;
+      this.transcript.appendDelta(frame.reply_to, frame.delta);
+      this.typing.hide(); // the growing bubble shows the work now
+    }
+
+    onError(frame) {
+      this._stopWorking();
+      this.notice.show(frame.detail || "Something went wrong. Please try again.");
+      if (frame.client_id && this.outbox.get(frame.client_id)) {
+        this.outbox.setState(frame.client_id, "failed");
+        this.transcript.markFailed(frame.client_id, (clientId) => this._retry(clientId));
+      }
+    }
+
+    _retry(clientId) {
+      const item = this.outbox.get(clientId);
+      if (!item) return;
+      this.outbox.setState(clientId, "sending");
+      this.transcript.showPending(item, "sending");
+      this.notice.clear();
+      this._send(item);
+    }
+
+    /** Sends now if the socket is open; otherwise the history frame after reconnecting resends it. */
+    _send(item) {
+      const frame = { type: "message", client_id: item.client_id, text: item.text };
+      if (!this.connection.send(frame)) return;
+      this.awaitingReply = { client_id: item.client_id, text: item.text };
+      // Staff answer at their own pace; only the bot is expected to start typing at once.
+      if (this.conversationStatus === "bot" || this.conversationStatus === "closed") this._startWorking("bot");
+    }
+
+    _setConversation(conversation, detail) {
+      if (!conversation || typeof conversation.status !== "string") return;
+      this.conversationStatus = conversation.status;
+      if (conversation.status !== "bot" && this.working) this._stopWorking(); // the bot has handed over
+      const note = detail || CONVERSATION_NOTES[conversation.status] || "";
+      this.elements.banner.textContent = note;
+      this.elements.banner.hidden = !note || conversation.status === "bot";
+    }
+
+    _startWorking(sender) {
+      this.working = true;
+      if (!this.transcript.isStreaming) this.typing.show(sender === "staff" ? "staff" : "bot");
+      this._armWatch();
+    }
+
+    _stopWorking() {
+      this.working = false;
+      this.typing.hide();
+      window.clearTimeout(this.watchTimer);
+    }
+
+    /** The typing indicator is never stuck: after replyTimeoutSeconds of silence it goes away. */
+    _armWatch() {
+      window.clearTimeout(this.watchTimer);
+      this.watchTimer = window.setTimeout(() => this._replyTimedOut(), this.config.replyTimeoutSeconds * 1000);
+    }
+
+    _replyTimedOut() {
+      this._stopWorking();
+      this.transcript.stallStreams();
+      const waiting = this.awaitingReply;
+      if (!waiting) return;
+      this.notice.show("No reply yet. Your message is saved; you can ask again.", {
+        actionLabel: "Ask again",
+        onAction: () => this._send(waiting),
+      });
+    }
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function boot() {
+    const config = JSON.parse(byId("chat-config").textContent);
+    const app = new ChatApp({
+      config,
+      elements: {
+        transcript: {
+          log: byId("chat-log"),
+          preview: byId("chat-preview"),
+          scroller: byId("chat-scroll"),
+          emptyState: byId("chat-empty"),
+        },
+        typing: { region: byId("chat-typing"), label: byId("chat-typing-label") },
+        notice: {
+          region: byId("chat-notice"),
+          text: byId("chat-notice-text"),
+          action: byId("chat-notice-action"),
+          dismiss: byId("chat-notice-dismiss"),
+        },
+        status: { region: byId("chat-connection"), text: byId("chat-connection-text"), retry: byId("chat-reconnect") },
+        composer: {
+          form: byId("chat-composer"),
+          input: byId("chat-input"),
+          sendButton: byId("chat-send"),
+          counter: byId("chat-counter"),
+        },
+        banner: byId("chat-banner"),
+      },
+    });
+    app.start();
+    if (window.parent !== window) connectToWidget(app);
+    return app;
+  }
+
+  /** Inside the widget's iframe: Escape closes the panel, and the panel may ask us to take focus. */
+  function connectToWidget(app) {
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") window.parent.postMessage({ type: "chatbot:close" }, "*");
+    });
+    window.addEventListener("message", (event) => {
+      if (event.source === window.parent && event.data && event.data.type === "chatbot:focus") app.composer.focus();
+    });
+  }
+
+  chat.newClientId = newClientId;
+  chat.ChatApp = ChatApp;
+  chat.app = boot();
+})((window.ChatbotChat = window.ChatbotChat || {}));

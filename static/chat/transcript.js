@@ -1,0 +1,200 @@
+/*
+ * The message list. Every message is keyed twice, by its server id and by the client_id the browser
+ * gave it, so an acknowledgement, a resend or a fresh history frame can never show a message twice.
+ *
+ * All text goes in with textContent: customer, bot and staff text is never parsed as HTML.
+ * Streamed replies live in a separate, aria-hidden preview area so that screen readers announce the
+ * final message once instead of every token.
+ */
+(function (chat) {
+  "use strict";
+
+  const NEAR_BOTTOM_PX = 80;
+  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+  function formatTime(iso) {
+    const date = iso ? new Date(iso) : new Date();
+    return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  class Transcript {
+    /** names maps a sender ("customer", "bot", "staff", "system") to what a screen reader hears. */
+    constructor({ log, preview, scroller, emptyState, names }) {
+      this.log = log;
+      this.preview = preview;
+      this.scroller = scroller;
+      this.emptyState = emptyState;
+      this.names = names;
+      this.byId = new Map();
+      this.byClientId = new Map();
+      this.streams = new Map(); // reply_to -> { item, body, text }
+      this.suppressedStreams = new Set();
+    }
+
+    /** Replaces everything shown with the server's history (then the caller re-adds its pending). */
+    reset(messages) {
+      this._keepingScroll(true, () => {
+        this.log.replaceChildren();
+        this.byId.clear();
+        this.byClientId.clear();
+        this.clearStreams();
+        for (const message of messages) this._append(message, "sent");
+      });
+    }
+
+    /** Shows a message the customer just wrote, before the server has confirmed it. */
+    showPending({ client_id: clientId, text, created }, state = "sending") {
+      const existing = this.byClientId.get(clientId);
+      if (existing) {
+        this._setDeliveryState(existing, state);
+        return;
+      }
+      this._keepingScroll(true, () => {
+        this._append({ id: null, client_id: clientId, sender: "customer", text, created }, state);
+      });
+    }
+
+    /**
+     * Shows a stored message from the server, or confirms the pending one with the same client_id.
+     * Returns false when it was already on screen.
+     */
+    accept(message) {
+      if (message.id && this.byId.has(message.id)) return false;
+      const pending = message.client_id ? this.byClientId.get(message.client_id) : undefined;
+      if (pending) {
+        pending.dataset.messageId = message.id;
+        this.byId.set(message.id, pending);
+        pending.querySelector(".message__text").textContent = message.text;
+        this._setTime(pending.querySelector(".message__time"), message.created);
+        this._setDeliveryState(pending, "sent");
+        return false;
+      }
+      this._keepingScroll(false, () => this._append(message, "sent"));
+      return true;
+    }
+
+    markFailed(clientId, onRetry) {
+      const item = this.byClientId.get(clientId);
+      if (!item) return;
+      this._setDeliveryState(item, "failed");
+      item.querySelector(".message__retry")?.remove();
+      const retry = element("button", "message__retry", "Try again");
+      retry.type = "button";
+      retry.addEventListener("click", () => onRetry(clientId));
+      item.querySelector(".message__meta").append(retry);
+    }
+
+    /** Adds one streamed piece of the bot's reply to the customer message `replyTo`. */
+    appendDelta(replyTo, delta) {
+      if (this.suppressedStreams.has(replyTo)) return;
+      let stream = this.streams.get(replyTo);
+      this._keepingScroll(false, () => {
+        if (!stream) {
+          const item = element("div", "message message--bot message--streaming");
+          const body = element("p", "message__text");
+          item.append(body);
+          this.preview.append(item);
+          stream = { item, body, text: "" };
+          this.streams.set(replyTo, stream);
+        }
+        stream.text += delta;
+        stream.body.textContent = stream.text;
+      });
+      this._updateEmptyState();
+    }
+
+    /**
+     * A reply that was already streaming when we (re)connected: its first tokens are lost, so
+     * showing the rest would be a truncated sentence. The final message will show it whole.
+     */
+    suppressStream(replyTo) {
+      this.suppressedStreams.add(replyTo);
+    }
+
+    finishStream(replyTo) {
+      const stream = this.streams.get(replyTo);
+      if (stream) stream.item.remove();
+      this.streams.delete(replyTo);
+      this.suppressedStreams.delete(replyTo);
+    }
+
+    /** The reply stopped mid-way (timeout): stop looking "live" but keep what arrived. */
+    stallStreams() {
+      for (const stream of this.streams.values()) stream.item.classList.add("message--stalled");
+    }
+
+    clearStreams() {
+      this.preview.replaceChildren();
+      this.streams.clear();
+      this.suppressedStreams.clear();
+    }
+
+    get isStreaming() {
+      return this.streams.size > 0;
+    }
+
+    scrollToNewest() {
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+    }
+
+    _append(message, state) {
+      const item = this._render(message, state);
+      this.log.append(item);
+      if (message.id) this.byId.set(message.id, item);
+      if (message.client_id) this.byClientId.set(message.client_id, item);
+      this._updateEmptyState();
+    }
+
+    _render(message, state) {
+      const sender = this.names[message.sender] ? message.sender : "system";
+      const item = element("li", `message message--${sender}`);
+      if (message.id) item.dataset.messageId = message.id;
+      if (message.client_id) item.dataset.clientId = message.client_id;
+      item.append(element("span", "visually-hidden", `${this.names[sender]}: `));
+      if (sender === "staff") item.append(element("p", "message__sender", this.names.staff));
+      item.append(element("p", "message__text", message.text));
+      const meta = element("p", "message__meta");
+      const time = element("time", "message__time");
+      this._setTime(time, message.created);
+      meta.append(time);
+      if (sender === "customer") meta.append(element("span", "message__delivery"));
+      item.append(meta);
+      if (sender === "customer") this._setDeliveryState(item, state);
+      return item;
+    }
+
+    _setTime(time, created) {
+      time.textContent = formatTime(created);
+      if (created) time.dateTime = created;
+    }
+
+    _setDeliveryState(item, state) {
+      item.dataset.state = state;
+      const delivery = item.querySelector(".message__delivery");
+      if (delivery) delivery.textContent = { sending: "Sending…", sent: "Sent", failed: "Not sent" }[state];
+      const retry = item.querySelector(".message__retry");
+      if (retry && state !== "failed") retry.remove();
+    }
+
+    _updateEmptyState() {
+      this.emptyState.hidden = this.log.childElementCount > 0 || this.streams.size > 0;
+    }
+
+    /** Runs a DOM change and follows the newest message if the reader was already at the bottom. */
+    _keepingScroll(force, change) {
+      const { scrollTop, scrollHeight, clientHeight } = this.scroller;
+      const atBottom = scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+      change();
+      if (force || atBottom) this.scrollToNewest();
+    }
+  }
+
+  chat.Transcript = Transcript;
+})((window.ChatbotChat = window.ChatbotChat || {}));
