@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from chatbot.conversations.models import Conversation, Customer, Message, ModelVersion
+from chatbot.conversations.services import do_activate_model_version
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "user", "created"]
+    search_fields = ["name", "email", "public_id"]
+    readonly_fields = ["public_id", "created"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["created", "sender", "text", "intent", "confidence", "model_version"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    fk_name = "conversation"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "customer", "status", "created", "updated"]
+    list_filter = ["status"]
+    search_fields = ["public_id", "customer__email", "customer__name"]
+    readonly_fields = ["public_id", "customer", "created", "updated"]
+    inlines = [MessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["created", "sender", "text", "intent", "confidence", "latency_ms"]
+    list_filter = ["sender", "intent"]
+    search_fields = ["text"]
+    readonly_fields = [field.name for field in Message._meta.fields]
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "created", "path"]
+    readonly_fields = ["name", "path", "created", "metrics"]
+    actions = ["activate"]
+
+    @admin.action(description="Answer customers with this version")
+    def activate(self, request, queryset) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one version to activate.", level="error")
+            return
+        version = do_activate_model_version(version=queryset.get())
+        self.message_user(request, f"{version.name} now answers customers.")

@@ -1,0 +1,139 @@
+"""The customer's chat socket, `/ws/chat/` (protocol v1, docs/protocol.md).
+
+Thin: it parses frames (protocol.py), calls services in database_sync_to_async helpers, and turns
+group events into frames. Client mistakes are raised once as ProtocolError and answered in `receive`.
+"""
+
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from chatbot.conversations import identity, protocol, selectors, services
+from chatbot.conversations.models import Conversation, Customer, Message
+from chatbot.conversations.protocol import ErrorCode, ProtocolError
+
+# Close code for a handshake without a valid identity cookie (4000-4999: application codes).
+CLOSE_NO_IDENTITY = 4401
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    customer: Customer | None = None
+    group: str | None = None
+
+    async def connect(self) -> None:
+        self.customer = await database_sync_to_async(identity.customer_from_cookies)(
+            self.scope.get("cookies", {})
+        )
+        if self.customer is None:
+            # The page views set the cookie; a socket without one has no conversation to serve.
+            await self.close(code=CLOSE_NO_IDENTITY)
+            return
+        await self.accept()
+        await self.send_history()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        try:
+            if text_data is None:
+                raise ProtocolError(
+                    ErrorCode.BINARY_NOT_SUPPORTED, "Binary frames are not supported; send JSON text."
+                )
+            content = protocol.decode_text_frame(text_data)
+            frame = protocol.parse_client_frame(content, max_message_chars=settings.CHATBOT_MAX_MESSAGE_CHARS)
+            await self.dispatch_frame(frame)
+        except ProtocolError as error:
+            await self.send_json(
+                protocol.error_frame(code=error.code, detail=error.detail, client_id=error.client_id)
+            )
+
+    async def dispatch_frame(self, frame: protocol.ClientFrame) -> None:
+        match frame:
+            case protocol.SendMessage():
+                await self.receive_message(frame)
+            case protocol.Typing():
+                conversation = await database_sync_to_async(self.current_conversation)()
+                if conversation is not None:
+                    await database_sync_to_async(services.do_send_customer_typing)(
+                        conversation=conversation, is_typing=frame.is_typing
+                    )
+            case protocol.Ping():
+                await self.send_json(protocol.pong_frame())
+            case protocol.RequestHistory():
+                await self.send_history()
+
+    async def receive_message(self, frame: protocol.SendMessage) -> None:
+        resent, conversation = await database_sync_to_async(self.prepare_message)(frame.client_id)
+        if resent is not None:
+            await self.send_json(protocol.message_frame(protocol.message_payload(resent)))
+            return
+        # Join before storing: the acknowledgement is sent to the group right after commit.
+        await self.join_conversation(conversation)
+        await database_sync_to_async(services.do_receive_customer_message)(
+            conversation=conversation, client_id=frame.client_id, text=frame.text
+        )
+
+    async def send_history(self) -> None:
+        conversation, messages, pending = await database_sync_to_async(self.load_history)()
+        if conversation is not None:
+            await self.join_conversation(conversation)
+        await self.send_json(
+            protocol.history_frame(conversation=conversation, messages=messages, pending_reply=pending)
+        )
+
+    async def join_conversation(self, conversation: Conversation) -> None:
+        if self.group == conversation.group_name:
+            return
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.group = conversation.group_name
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    # --- Database helpers (run in the sync thread) ---------------------------------------------------
+
+    def current_conversation(self) -> Conversation | None:
+        return selectors.open_conversation(customer=self.customer)
+
+    def prepare_message(self, client_id: uuid.UUID) -> tuple[Message | None, Conversation | None]:
+        resent = services.check_customer_message(customer=self.customer, client_id=client_id)
+        if resent is not None:
+            return resent, None
+        return None, services.do_open_conversation(customer=self.customer)
+
+    def load_history(self) -> tuple[Conversation | None, list[Message], uuid.UUID | None]:
+        conversation = selectors.open_conversation(customer=self.customer)
+        if conversation is None:
+            return None, [], None
+        messages = selectors.conversation_messages(conversation=conversation)
+        return conversation, messages, selectors.pending_reply_client_id(conversation=conversation)
+
+    # --- Group events: each only formats a frame ------------------------------------------------------
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await self.send_json(protocol.message_frame(event["message"]))
+
+    async def chat_token(self, event: dict[str, Any]) -> None:
+        await self.send_json(protocol.token_frame(reply_to=event["reply_to"], delta=event["delta"]))
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        await self.send_json(protocol.typing_frame(sender=event["sender"], is_typing=event["is_typing"]))
+
+    async def chat_status(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            protocol.status_frame(conversation=event["conversation"], detail=event["detail"])
+        )
+
+    async def chat_error(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            protocol.error_frame(code=event["code"], detail=event["detail"], client_id=event["client_id"])
+        )
+
+    async def customer_typing(self, event: dict[str, Any]) -> None:
+        """The customer's own typing is for staff consoles; the customer's other tabs ignore it."""

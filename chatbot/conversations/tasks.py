@@ -1,0 +1,17 @@
+"""Celery tasks: thin, idempotent adapters over plain functions."""
+
+from celery import shared_task
+
+from chatbot.conversations import events
+from chatbot.conversations.replies import answer_customer_message
+
+
+@shared_task(name="chatbot.generate_reply", acks_late=True, reject_on_worker_lost=True)
+def generate_reply(message_id: int) -> str | None:
+    """Answer a customer message; a redelivery after the reply was stored does nothing.
+
+    Returns the bot message's public id, or None when nothing was stored.
+    """
+    events.bind_event_loop(events.background_event_loop())
+    message = answer_customer_message(message_id=message_id)
+    return str(message.public_id) if message is not None else None

@@ -1,0 +1,53 @@
+"""The chat pages. Each one sets the customer's identity cookie the socket needs."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from chatbot.conversations import identity
+from chatbot.conversations.protocol import PROTOCOL_VERSION
+
+
+def chat_config() -> dict[str, Any]:
+    """What the JS client needs to know; rendered with json_script (id "chat-config")."""
+    return {
+        "wsPath": "/ws/chat/",
+        "protocol": PROTOCOL_VERSION,
+        "maxMessageChars": settings.CHATBOT_MAX_MESSAGE_CHARS,
+        "replyTimeoutSeconds": settings.CHATBOT_REPLY_TIMEOUT_SECONDS,
+        "companyName": settings.CHATBOT_COMPANY_NAME,
+    }
+
+
+def _render_with_identity(request: HttpRequest, template: str) -> HttpResponse:
+    customer, _ = identity.get_or_create_customer(request)
+    response = render(request, template, {"chat_config": chat_config()})
+    identity.set_customer_cookie(response, request=request, customer=customer)
+    return response
+
+
+@require_GET
+def chat_page(request: HttpRequest) -> HttpResponse:
+    return _render_with_identity(request, "chat/page.html")
+
+
+@require_GET
+@xframe_options_exempt
+def embed(request: HttpRequest) -> HttpResponse:
+    """The chat inside the widget's iframe, on other sites' pages: frameable on purpose."""
+    return _render_with_identity(request, "chat/embed.html")
+
+
+@require_GET
+def widget_demo(request: HttpRequest) -> HttpResponse:
+    """A page that pastes the widget snippet, as a customer's own site would."""
+    return render(request, "chat/widget_demo.html", {"chat_config": chat_config()})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness only: the process answers HTTP. It touches neither the database nor the model."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,5 @@
+"""Every websocket endpoint of the project; each app owns its own patterns."""
+
+from chatbot.conversations.routing import websocket_urlpatterns as conversation_patterns
+
+websocket_urlpatterns = [*conversation_patterns]
