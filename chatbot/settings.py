@@ -76,7 +76,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG o
 # ALLOWED_HOSTS. CSRF_TRUSTED_ORIGINS matters for forms served behind a TLS-terminating proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG and not TESTING
+# Admin session and CSRF cookies travel only over HTTPS in production; SECURE_COOKIES=false for a
+# plain-HTTP trial run with DEBUG off.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG and not TESTING)
 X_FRAME_OPTIONS = "DENY"  # only /embed/ is frameable, by its own decorator
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -152,21 +154,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 CHATBOT_DISTRIBUTED = bool(REDIS_URL)
 
-if CHATBOT_DISTRIBUTED:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                # A streamed reply is one small event per token: a channel must hold a whole burst
-                # (default capacity 100 drops tokens), while a stale token is worthless after a few
-                # seconds, so the expiry is short instead of the default 60 s.
-                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1500, minimum=1),
-                "expiry": env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 10, minimum=1),
-                "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", 86400, minimum=60),
-            },
-        }
+
+def redis_channel_layer(url: str) -> dict:
+    """The channels_redis layer, tuned for streaming (also used by the distributed-mode test)."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [url],
+            # A streamed reply is one small event per token: a channel must hold a whole burst (the
+            # default capacity of 100 drops tokens), while a stale token is worthless after a few
+            # seconds, so the expiry is short instead of the default 60 s.
+            "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1500, minimum=1),
+            "expiry": env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 10, minimum=1),
+            "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", 86400, minimum=60),
+        },
     }
+
+
+if CHATBOT_DISTRIBUTED:
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
     # Shared by every web process: the per-customer rate limit must count across processes.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
