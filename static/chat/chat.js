@@ -117,6 +117,8 @@
     }
 
     submit(text) {
+      // A message after a closed conversation starts a new one, which the bot answers.
+      if (this.conversationStatus === "closed") this._setConversation({ status: "bot" });
       const item = { client_id: newClientId(), text, created: new Date().toISOString(), state: "sending" };
       this.outbox.add(item);
       this.transcript.showPending(item);
@@ -240,11 +242,12 @@
     _replyTimedOut() {
       this._stopWorking();
       this.transcript.stallStreams();
-      const waiting = this.awaitingReply;
-      if (!waiting) return;
-      this.notice.show("No reply yet. Your message is saved; you can ask again.", {
-        actionLabel: "Ask again",
-        onAction: () => this._send(waiting),
+      if (!this.awaitingReply) return;
+      // A fresh history shows a reply whose frames were lost, the typing indicator if it is still
+      // being written, and resends the message if the server never got it.
+      this.notice.show("The reply is taking longer than usual. Your message is saved.", {
+        actionLabel: "Check again",
+        onAction: () => this.connection.send({ type: "history" }),
       });
     }
   }

@@ -1,0 +1,113 @@
+"""The chat on a bad network: dropped sockets, lost acknowledgements, refused messages, silent
+servers. The real server answers; a proxy in the browser (socket_proxy.py) loses what a flaky
+network would lose.
+"""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.chatbot.browser.chat_page import ChatView
+from tests.chatbot.browser.conftest import REPLY_TIMEOUT_SECONDS
+from tests.chatbot.browser.socket_proxy import Frame, ProxiedConnection, SocketProxy
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "I want to cancel my order."
+
+
+def open_chat(page: Page, base_url: str) -> ChatView:
+    page.goto(f"{base_url}/")
+    chat = ChatView(page)
+    chat.wait_until_connected()
+    return chat
+
+
+def test_a_message_lost_with_the_socket_is_resent_after_reconnecting(page, live_server_url):
+    def lose_the_first_message(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] == "message" and connection.index == 0:
+            connection.drop()
+            return False
+        return True
+
+    proxy = SocketProxy(page, on_client=lose_the_first_message)
+    chat = open_chat(page, live_server_url)
+    chat.send(QUESTION)
+
+    expect(chat.customer_messages.first).to_have_attribute("data-state", "sending")
+    expect(chat.connection).to_have_attribute("data-state", "waiting")
+    expect(chat.connection).to_contain_text("Reconnecting")
+    chat.wait_until_connected()
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+
+    sent = proxy.sent_messages()
+    assert len(sent) == 2 and sent[0]["client_id"] == sent[1]["client_id"], "resent with the same client_id"
+    page.reload()
+    chat.wait_until_connected()
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+
+
+def test_a_stored_message_is_not_resent_when_only_its_acknowledgement_was_lost(page, live_server_url):
+    def drop_right_after_delivering(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] == "message" and connection.index == 0:
+            connection.send_to_server(frame)
+            connection.drop()
+            return False
+        return True
+
+    proxy = SocketProxy(page, on_client=drop_right_after_delivering)
+    chat = open_chat(page, live_server_url)
+    chat.send(QUESTION)
+
+    expect(chat.connection).to_have_attribute("data-state", "waiting")
+    chat.wait_until_connected()
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+    assert len(proxy.sent_messages()) == 1, "the history showed it stored: nothing to resend"
+    assert len(proxy.connections) == 2
+
+
+def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(page, live_server_url):
+    def inflate_the_first_attempt(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] == "message" and len(proxy.sent_messages()) == 1:
+            connection.send_to_server({**frame, "text": "x" * 2100})  # the server's own limit check
+            return False
+        return True
+
+    proxy = SocketProxy(page, on_client=inflate_the_first_attempt)
+    chat = open_chat(page, live_server_url)
+    chat.send(QUESTION)
+
+    expect(chat.notice).to_contain_text("The message is 2100 characters long; the limit is 2000.")
+    failed = chat.customer_messages.first
+    expect(failed).to_have_attribute("data-state", "failed")
+    expect(failed).to_contain_text("Not sent")
+    expect(chat.typing).not_to_have_class("chat__typing is-visible")
+
+    failed.get_by_role("button", name="Try again").click()
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+    expect(chat.notice).not_to_have_class("chat__notice is-visible")
+
+
+def test_the_typing_indicator_goes_away_when_the_server_falls_silent(page, live_server_url):
+    silent = {"after_acknowledgement": True}
+
+    def fall_silent_after_the_acknowledgement(frame: Frame, connection: ProxiedConnection) -> bool:
+        acknowledgement = frame["type"] == "message" and frame["message"]["sender"] == "customer"
+        return acknowledgement or not silent["after_acknowledgement"] or frame["type"] == "history"
+
+    SocketProxy(page, on_server=fall_silent_after_the_acknowledgement)
+    page.clock.install()
+    chat = open_chat(page, live_server_url)
+    chat.send(QUESTION)
+    expect(chat.customer_messages.first).to_have_attribute("data-state", "sent")
+    expect(chat.typing).to_have_class("chat__typing is-visible")
+
+    page.clock.fast_forward((REPLY_TIMEOUT_SECONDS - 1) * 1000)
+    expect(chat.typing).to_have_class("chat__typing is-visible")
+    page.clock.fast_forward(2000)
+    expect(chat.typing).not_to_have_class("chat__typing is-visible")
+    expect(chat.notice).to_contain_text("taking longer than usual")
+
+    # The server answered all along; "Check again" fetches the history that holds the reply.
+    silent["after_acknowledgement"] = False
+    chat.notice.get_by_role("button", name="Check again").click()
+    chat.expect_exchange(customer=[QUESTION], replies=1)
