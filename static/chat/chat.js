@@ -181,8 +181,8 @@
 
     onToken(frame) {
       if (typeof frame.delta !== "string") return;
-      this.transcript.appendDelta(frame.reply_to, frame.delta);
-      this.typing.hide(); // the growing bubble shows the work now
+      // The growing bubble shows the work now; a suppressed stream keeps the typing indicator.
+      if (this.transcript.appendDelta(frame.reply_to, frame.delta)) this.typing.hide();
     }
 
     onError(frame) {

@@ -91,9 +91,9 @@
       item.querySelector(".message__meta").append(retry);
     }
 
-    /** Adds one streamed piece of the bot's reply to the customer message `replyTo`. */
+    /** Adds one streamed piece of the bot's reply to `replyTo`; false when that stream is not shown. */
     appendDelta(replyTo, delta) {
-      if (this.suppressedStreams.has(replyTo)) return;
+      if (this.suppressedStreams.has(replyTo)) return false;
       let stream = this.streams.get(replyTo);
       this._keepingScroll(false, () => {
         if (!stream) {
@@ -108,6 +108,7 @@
         stream.body.textContent = stream.text;
       });
       this._updateEmptyState();
+      return true;
     }
 
     /**
@@ -157,8 +158,9 @@
       const item = element("li", `message message--${sender}`);
       if (message.id) item.dataset.messageId = message.id;
       if (message.client_id) item.dataset.clientId = message.client_id;
-      item.append(element("span", "visually-hidden", `${this.names[sender]}: `));
+      // Who said it: staff messages show the name, the others only tell screen readers.
       if (sender === "staff") item.append(element("p", "message__sender", this.names.staff));
+      else item.append(element("span", "visually-hidden", `${this.names[sender]}: `));
       item.append(element("p", "message__text", message.text));
       const meta = element("p", "message__meta");
       const time = element("time", "message__time");

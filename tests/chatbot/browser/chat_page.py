@@ -2,14 +2,19 @@
 
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
-# Records every text the streamed reply bubble shows, from inside the page, so no token is missed
-# between two polls of the test.
-_RECORD_STREAM = """(preview) => {
+# Records, from inside the page, every text the streamed reply bubble shows and whether the typing
+# indicator appeared, so nothing that happens between two polls of the test is missed.
+_RECORD_REPLY = """(preview) => {
   window.streamObservations = [];
+  window.typingShown = false;
   new MutationObserver(() => {
     const bubble = preview.querySelector(".message__text");
     if (bubble) window.streamObservations.push(bubble.textContent);
   }).observe(preview, { childList: true, subtree: true, characterData: true });
+  const typing = document.getElementById("chat-typing");
+  new MutationObserver(() => {
+    if (typing.classList.contains("is-visible")) window.typingShown = true;
+  }).observe(typing, { attributes: true });
 }"""
 
 
@@ -35,8 +40,11 @@ class ChatView:
         self.input.fill(text)
         self.input.press("Enter")
 
-    def record_stream(self) -> None:
-        self.preview.evaluate(_RECORD_STREAM)
+    def record_reply(self) -> None:
+        self.preview.evaluate(_RECORD_REPLY)
+
+    def typing_was_shown(self) -> bool:
+        return self.preview.evaluate("() => window.typingShown")
 
     def stream_observations(self) -> list[str]:
         """The distinct texts the streaming bubble showed, in order."""

@@ -21,12 +21,12 @@ def open_chat(page: Page, base_url: str) -> ChatView:
 
 def test_the_reply_streams_in_token_by_token_and_is_still_there_after_a_reload(page, live_server_url):
     chat = open_chat(page, live_server_url)
-    chat.record_stream()
+    chat.record_reply()
 
     chat.send(QUESTION)
     expect(chat.customer_messages).to_have_count(1)  # shown at once, before the server confirms it
-    expect(chat.typing).to_have_class("chat__typing is-visible")
     expect(chat.bot_messages).to_have_count(1)
+    assert chat.typing_was_shown()
 
     observed = chat.stream_observations()
     assert len(observed) >= 2, f"the reply did not grow token by token: {observed}"

@@ -111,3 +111,12 @@ def test_the_typing_indicator_goes_away_when_the_server_falls_silent(page, live_
     silent["after_acknowledgement"] = False
     chat.notice.get_by_role("button", name="Check again").click()
     chat.expect_exchange(customer=[QUESTION], replies=1)
+
+
+def test_reconnect_delays_double_with_jitter_up_to_a_ceiling(page, live_server_url):
+    open_chat(page, live_server_url)
+    delays = page.evaluate(
+        """() => [0, 1, 2, 3, 10].map((attempt) => [
+          ChatbotChat.backoffDelay(attempt, () => 0), ChatbotChat.backoffDelay(attempt, () => 1)])"""
+    )
+    assert delays == [[250, 500], [500, 1000], [1000, 2000], [2000, 4000], [7500, 15000]]
