@@ -7,14 +7,15 @@ batch so they cost nothing further.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
 from inference.config import ModelConfig
-from inference.model import Seq2SeqTransformer
+from inference.decoder_step import DecoderStep
+from inference.model import KVCache, Seq2SeqTransformer
 
 STRATEGIES = ("greedy", "beam", "sample")
 
@@ -142,6 +143,18 @@ def check_ready(model: Seq2SeqTransformer, settings: GenerationSettings) -> None
         )
 
 
+def step_function(
+    model: Seq2SeqTransformer, memory: Tensor, src_key_padding_mask: Tensor
+) -> Callable[[Tensor, KVCache], Tensor]:
+    """(B,) token ids + cache -> (B, V) logits: the lean DecoderStep when the model's layers allow it
+    (float nn.Linear), else the model's own cached `decode` (e.g. a dynamically quantized model)."""
+    if DecoderStep.supports(model):
+        return DecoderStep(model)
+    return lambda token_ids, cache: model.decode(
+        token_ids[:, None], memory, src_key_padding_mask, cache=cache
+    )[:, -1]
+
+
 def encode_with_intents(
     model: Seq2SeqTransformer, src: Tensor
 ) -> tuple[Tensor, Tensor, list[tuple[int, float]]]:
@@ -179,9 +192,10 @@ def _decode_incrementally(
     rows = [_Row() for _ in sources]
     active = list(range(len(sources)))  # original row index of each cache row
     cache = model.new_kv_cache(memory, src_key_padding_mask, max_len=settings.max_new_tokens)
-    next_input = torch.full((len(sources), 1), config.bos_id, dtype=torch.long, device=src.device)
+    decode_step = step_function(model, memory, src_key_padding_mask)
+    next_input = torch.full((len(sources),), config.bos_id, dtype=torch.long, device=src.device)
     for _ in range(settings.max_new_tokens):
-        scores = model.decode(next_input, memory, src_key_padding_mask, cache=cache)[:, -1].float()  # (b, V)
+        scores = decode_step(next_input, cache).float()  # (b, V)
         logprobs = torch.log_softmax(scores, dim=-1)  # reported: the model's own distribution
         ban_tokens(scores, config, settings)  # in place: the decoder output is ours to modify
         if settings.no_repeat_ngram_size:
@@ -210,7 +224,7 @@ def _decode_incrementally(
             cache.select_rows(keep)
             chosen = chosen.index_select(0, keep)
             active = [active[i] for i in still_running]
-        next_input = chosen.unsqueeze(1)
+        next_input = chosen
 
     return [
         GeneratedSequence(row.token_ids, row.token_logprobs, intent_id, intent_probability)
@@ -306,9 +320,10 @@ def _beam_search(
     states = [
         _SourceBeams([_Beam(0.0 if k == 0 else float("-inf"), [], []) for k in range(K)]) for _ in sources
     ]
-    next_input = torch.full((len(sources) * K, 1), config.bos_id, dtype=torch.long, device=src.device)
+    decode_step = step_function(model, memory, src_key_padding_mask)
+    next_input = torch.full((len(sources) * K,), config.bos_id, dtype=torch.long, device=src.device)
     for step in range(settings.max_new_tokens):
-        logits = model.decode(next_input, memory, src_key_padding_mask, cache=cache)[:, -1]
+        logits = decode_step(next_input, cache)
         logprobs = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
         scores = logprobs.clone()
         ban_tokens(scores, config, settings)
@@ -336,7 +351,7 @@ def _beam_search(
         if all(state.done for state in states):
             break
         cache.select_rows(torch.tensor(parent_rows, device=src.device))
-        next_input = torch.tensor(new_tokens, device=src.device).unsqueeze(1)
+        next_input = torch.tensor(new_tokens, device=src.device)
     return [
         _best(state, settings.length_penalty, intent_id, intent_probability)
         for state, (intent_id, intent_probability) in zip(states, intents, strict=True)

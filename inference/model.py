@@ -30,27 +30,26 @@ class KVCache:
     memory. Build one with `Seq2SeqTransformer.new_kv_cache`.
     """
 
-    self_keys: Tensor  # (L, B, H, max_len, D)
-    self_values: Tensor  # (L, B, H, max_len, D)
-    cross_keys: Tensor  # (L, B, H, S, D)
-    cross_values: Tensor  # (L, B, H, S, D)
-    cross_mask: Tensor | None  # (B, 1, 1, S) True = attend; None when no source is padded
+    self_key_values: Tensor  # (L, 2, B, H, max_len, D): keys at [:, 0], values at [:, 1]
+    cross_key_values: Tensor  # (L, 2, B, H, S, D)
+    cross_mask: Tensor | None  # (B, 1, 1, S) additive: 0 or -inf at padding; None when nothing is padded
+    # The tied output projection as a contiguous (C, V) matrix: for one query row, x @ W^T on the (V, C)
+    # embedding runs several times slower on CPU than x @ (a contiguous W^T), and the copy is made once.
+    output_projection: Tensor  # (C, V)
     position: int = 0  # number of target positions already written
 
     @property
     def batch_size(self) -> int:
-        return self.self_keys.size(1)
+        return self.self_key_values.size(2)
 
     @property
     def max_len(self) -> int:
-        return self.self_keys.size(3)
+        return self.self_key_values.size(4)
 
     def select_rows(self, rows: Tensor) -> None:
         """Keep (and reorder) batch rows: beam search reordering, dropping finished requests."""
-        self.self_keys = self.self_keys.index_select(1, rows)
-        self.self_values = self.self_values.index_select(1, rows)
-        self.cross_keys = self.cross_keys.index_select(1, rows)
-        self.cross_values = self.cross_values.index_select(1, rows)
+        self.self_key_values = self.self_key_values.index_select(2, rows)
+        self.cross_key_values = self.cross_key_values.index_select(2, rows)
         if self.cross_mask is not None:
             self.cross_mask = self.cross_mask.index_select(0, rows)
 
@@ -96,13 +95,14 @@ class SelfAttention(nn.Module):
     ) -> Tensor:
         B, T, C = x.shape
         # One matmul for all heads and q, k, v; the view/permute splits them without copying.
-        q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
+        qkv = (
+            self.qkv(x).view(B, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
+        )  # (3, B, H, T, D)
+        q, k, v = qkv
         if cache is not None:  # append this step's keys/values in place, attend over everything so far
             end = cache.position + T
-            cache.self_keys[layer, :, :, cache.position : end] = k
-            cache.self_values[layer, :, :, cache.position : end] = v
-            k = cache.self_keys[layer, :, :, :end]  # (B, H, end, D)
-            v = cache.self_values[layer, :, :, :end]
+            cache.self_key_values[layer, :, :, :, cache.position : end] = qkv[1:]
+            k, v = cache.self_key_values[layer, :, :, :, :end]  # each (B, H, end, D)
         y = F.scaled_dot_product_attention(  # (B, H, T, D)
             q,
             k,
@@ -125,13 +125,14 @@ class CrossAttention(nn.Module):
         self.key_value = nn.Linear(config.d_model, 2 * config.d_model)
         self.proj = nn.Linear(config.d_model, config.d_model)
 
-    def project_memory(self, memory: Tensor) -> tuple[Tensor, Tensor]:
+    def project_memory(self, memory: Tensor) -> Tensor:
         B, S, C = memory.shape
-        k, v = self.key_value(memory).view(B, S, 2, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
-        return k, v  # each (B, H, S, D)
+        return self.key_value(memory).view(B, S, 2, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
+        # (2, B, H, S, D): keys, values
 
-    def forward(self, x: Tensor, keys: Tensor, values: Tensor, attn_mask: Tensor | None) -> Tensor:
+    def forward(self, x: Tensor, key_values: Tensor, attn_mask: Tensor | None) -> Tensor:
         B, T, C = x.shape
+        keys, values = key_values  # each (B, H, S, D)
         q = self.query(x).view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)  # (B, H, T, D)
         y = F.scaled_dot_product_attention(
             q, keys, values, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
@@ -184,8 +185,7 @@ class DecoderLayer(nn.Module):
         *,
         self_mask: Tensor | None,
         is_causal: bool,
-        cross_keys: Tensor,  # (B, H, S, D)
-        cross_values: Tensor,
+        cross_key_values: Tensor,  # (2, B, H, S, D)
         cross_mask: Tensor | None,
         cache: KVCache | None,
         layer: int,
@@ -194,9 +194,7 @@ class DecoderLayer(nn.Module):
             self.self_attention_norm(x), attn_mask=self_mask, is_causal=is_causal, cache=cache, layer=layer
         )
         x = x + self.dropout(attended)
-        x = x + self.dropout(
-            self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values, cross_mask)
-        )
+        x = x + self.dropout(self.cross_attention(self.cross_attention_norm(x), cross_key_values, cross_mask))
         return x + self.dropout(self.feed_forward(self.feed_forward_norm(x)))
 
 
@@ -215,9 +213,11 @@ class IntentHead(nn.Module):
         return self.out(self.dropout(torch.tanh(self.hidden(pooled))))  # (B, n_intents)
 
 
-def _key_mask(key_padding_mask: Tensor) -> Tensor:
-    """(B, S) True-at-padding -> (B, 1, 1, S) True-where-attention-is-allowed."""
-    return ~key_padding_mask[:, None, None, :]
+def _key_mask(key_padding_mask: Tensor, dtype: torch.dtype) -> Tensor:
+    """(B, S) True-at-padding -> (B, 1, 1, S) additive mask: 0 where attention is allowed, -inf at padding.
+    Additive rather than boolean: SDPA would otherwise convert a boolean mask on every call."""
+    mask = torch.zeros(key_padding_mask.shape, dtype=dtype, device=key_padding_mask.device)
+    return mask.masked_fill_(key_padding_mask, float("-inf"))[:, None, None, :]
 
 
 class Seq2SeqTransformer(nn.Module):
@@ -257,8 +257,8 @@ class Seq2SeqTransformer(nn.Module):
         """(B, S) source ids -> memory (B, S, C) and src_key_padding_mask (B, S), True at padding."""
         src_key_padding_mask = src_ids.eq(self.config.pad_id)
         # Without padding, no mask lets SDPA take its fastest path.
-        attn_mask = _key_mask(src_key_padding_mask) if src_key_padding_mask.any() else None
         x = self._embed(src_ids, 0)
+        attn_mask = _key_mask(src_key_padding_mask, x.dtype) if src_key_padding_mask.any() else None
         for layer in self.encoder_layers:
             x = layer(x, attn_mask)
         return self.encoder_norm(x), src_key_padding_mask
@@ -275,11 +275,10 @@ class Seq2SeqTransformer(nn.Module):
         H, D, L = self.config.n_heads, self.config.head_dim, len(self.decoder_layers)
         cross = [layer.cross_attention.project_memory(memory) for layer in self.decoder_layers]
         return KVCache(
-            self_keys=memory.new_zeros(L, B, H, max_len, D),
-            self_values=memory.new_zeros(L, B, H, max_len, D),
-            cross_keys=torch.stack([k for k, _ in cross]),
-            cross_values=torch.stack([v for _, v in cross]),
-            cross_mask=_key_mask(src_key_padding_mask) if src_key_padding_mask.any() else None,
+            self_key_values=memory.new_zeros(L, 2, B, H, max_len, D),
+            cross_key_values=torch.stack(cross),
+            cross_mask=_key_mask(src_key_padding_mask, memory.dtype) if src_key_padding_mask.any() else None,
+            output_projection=self.token_embedding.weight.t().contiguous(),
         )
 
     def decode(
@@ -297,17 +296,15 @@ class Seq2SeqTransformer(nn.Module):
         T = tgt_ids.size(1)
         if cache is None:
             start = 0
-            cross = [layer.cross_attention.project_memory(memory) for layer in self.decoder_layers]
-            cross_keys = [k for k, _ in cross]
-            cross_values = [v for _, v in cross]
-            cross_mask = _key_mask(src_key_padding_mask)
+            cross_key_values = [layer.cross_attention.project_memory(memory) for layer in self.decoder_layers]
+            cross_mask = _key_mask(src_key_padding_mask, memory.dtype)
         else:
             if tgt_key_padding_mask is not None:
                 raise ValueError("cached decoding does not take a target padding mask")
             if cache.position + T > cache.max_len:
                 raise ValueError(f"the KV cache holds {cache.max_len} positions; {cache.position + T} needed")
             start = cache.position
-            cross_keys, cross_values, cross_mask = cache.cross_keys, cache.cross_values, cache.cross_mask
+            cross_key_values, cross_mask = cache.cross_key_values, cache.cross_mask
         self_mask, is_causal = self._decoder_self_mask(T, start, tgt_key_padding_mask, tgt_ids.device)
         x = self._embed(tgt_ids, start)
         for index, layer in enumerate(self.decoder_layers):
@@ -315,16 +312,17 @@ class Seq2SeqTransformer(nn.Module):
                 x,
                 self_mask=self_mask,
                 is_causal=is_causal,
-                cross_keys=cross_keys[index],
-                cross_values=cross_values[index],
+                cross_key_values=cross_key_values[index],
                 cross_mask=cross_mask,
                 cache=cache,
                 layer=index,
             )
+        x = self.decoder_norm(x)
         if cache is not None:
             cache.position += T
+            return x @ cache.output_projection  # (B, T, V)
         # Tied output projection: the same matrix embeds tokens and scores them.
-        return F.linear(self.decoder_norm(x), self.token_embedding.weight)  # (B, T, V)
+        return F.linear(x, self.token_embedding.weight)  # (B, T, V)
 
     @staticmethod
     def _decoder_self_mask(

@@ -223,11 +223,11 @@ def test_cached_decoding_writes_the_preallocated_cache_in_place():
     with torch.inference_mode():
         memory, mask = model.encode(torch.tensor([[5, 6, 7]]))
         cache = model.new_kv_cache(memory, mask, max_len=6)
-        storage = cache.self_keys.data_ptr(), cache.self_values.data_ptr()
+        storage = cache.self_key_values.data_ptr()
         token = torch.tensor([[BOS]])
         for _ in range(6):
             token = model.decode(token, memory, mask, cache=cache)[:, -1].argmax(-1, keepdim=True)
-        assert (cache.self_keys.data_ptr(), cache.self_values.data_ptr()) == storage
+        assert cache.self_key_values.data_ptr() == storage
         assert cache.position == 6
         with pytest.raises(ValueError, match="KV cache holds 6 positions"):
             model.decode(token, memory, mask, cache=cache)

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from inference.config import ModelConfig
+from inference.decoder_step import DecoderStep
 from inference.model import Seq2SeqTransformer
+from inference.quantize import quantize_dynamic_int8
 
 PAD, BOS, EOS = 0, 2, 3
 
@@ -138,3 +140,25 @@ def test_output_projection_is_tied_to_the_embedding():
         model.token_embedding.weight[7].zero_()
         logits = model.decode(torch.tensor([[BOS]]), memory, mask)
     assert logits[0, 0, 7].item() == 0.0
+
+
+def test_the_lean_decoder_step_equals_full_recomputation_even_after_dropping_rows():
+    model = make_model()
+    src = torch.cat([random_ids(3, 6), torch.tensor([[PAD, PAD], [9, 10], [11, PAD]])], dim=1)
+    tgt = torch.cat([torch.full((3, 1), BOS), random_ids(3, 6, seed=9)], dim=1)
+    step = DecoderStep(model)
+    with torch.inference_mode():
+        memory, mask = model.encode(src)
+        full = model.decode(tgt, memory, mask)  # (3, 7, V)
+        cache = model.new_kv_cache(memory, mask, max_len=tgt.size(1))
+        stepped = [step(tgt[:, t], cache) for t in range(4)]
+        cache.select_rows(torch.tensor([2, 0]))  # row 1 finished; the others swap places
+        stepped_after = [step(tgt[[2, 0], t], cache) for t in range(4, 7)]
+    torch.testing.assert_close(torch.stack(stepped, dim=1), full[:, :4], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(torch.stack(stepped_after, dim=1), full[[2, 0], 4:], rtol=1e-4, atol=1e-5)
+
+
+def test_the_lean_decoder_step_leaves_quantized_models_to_decode():
+    model = make_model()
+    assert DecoderStep.supports(model)
+    assert not DecoderStep.supports(quantize_dynamic_int8(model))
