@@ -112,4 +112,10 @@ def test_the_page_fits_a_phone_and_a_desktop(page, live_server_url):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "horizontal scrolling"
     composer = page.locator("#chat-composer").bounding_box()
     assert composer["y"] + composer["height"] <= PHONE["height"], "the composer is off screen"
+
+    for follow_up in ["And how long does the refund take?", "Thank you!"]:
+        chat.send(follow_up)
+        expect(chat.customer_messages.last).to_be_in_viewport()
+        expect(chat.bot_messages).to_have_count(chat.customer_messages.count())
+        expect(chat.bot_messages.last).to_be_in_viewport()  # the list follows the newest message
     save_screenshot(page, "chat-page-phone")
