@@ -46,6 +46,19 @@ class ChatView:
     def typing_was_shown(self) -> bool:
         return self.preview.evaluate("() => window.typingShown")
 
+    def record_connection_states(self) -> None:
+        """From now on, keep every state the status line shows (a reconnect wait can be 250 ms)."""
+        self.connection.evaluate(
+            """(line) => {
+              window.connectionStates = [line.dataset.state];
+              new MutationObserver(() => window.connectionStates.push(line.dataset.state))
+                .observe(line, { attributes: true, attributeFilter: ["data-state"] });
+            }"""
+        )
+
+    def connection_states(self) -> list[str]:
+        return self.connection.evaluate("() => window.connectionStates")
+
     def stream_observations(self) -> list[str]:
         """The distinct texts the streaming bubble showed, in order."""
         seen: list[str] = self.preview.evaluate("() => window.streamObservations")
