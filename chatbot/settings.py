@@ -160,7 +160,10 @@ def redis_channel_layer(url: str) -> dict:
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [url],
+            # redis-py 8 times out socket reads after 5 s by default, exactly the 5 s a receive blocks
+            # in BZPOPMIN waiting for an event: an idle socket then fails with TimeoutError. Reads get
+            # a longer limit than the blocking wait instead.
+            "hosts": [{"address": url, "socket_timeout": 15, "socket_connect_timeout": 5}],
             # A streamed reply is one small event per token: a channel must hold a whole burst (the
             # default capacity of 100 drops tokens), while a stale token is worthless after a few
             # seconds, so the expiry is short instead of the default 60 s.

@@ -5,6 +5,7 @@ uses committed transactions (transactional_db).
 Without Redis the test is skipped locally and fails in CI (CI=true).
 """
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -158,3 +159,12 @@ async def test_a_worker_streams_the_reply_through_redis_and_stores_it_once(
     )()
     assert redelivered is None
     assert len(await bot_messages()) == 1
+
+
+async def test_an_idle_socket_outlives_the_redis_read_timeout(customer, distributed_mode):
+    """redis-py gives up on a read after 5 s by default, as long as channels_redis blocks waiting."""
+    socket, _ = await connect(customer)
+    await asyncio.sleep(7)
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
+    await socket.disconnect()
