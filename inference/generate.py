@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from inference.config import ModelConfig
-from inference.decoder_step import DecoderStep
+from inference.decoder_step import DecoderStep, decoder_step_for
 from inference.model import KVCache, Seq2SeqTransformer
 
 STRATEGIES = ("greedy", "beam", "sample")
@@ -149,7 +149,7 @@ def step_function(
     """(B,) token ids + cache -> (B, V) logits: the lean DecoderStep when the model's layers allow it
     (float nn.Linear), else the model's own cached `decode` (e.g. a dynamically quantized model)."""
     if DecoderStep.supports(model):
-        return DecoderStep(model)
+        return decoder_step_for(model)
     return lambda token_ids, cache: model.decode(
         token_ids[:, None], memory, src_key_padding_mask, cache=cache
     )[:, -1]

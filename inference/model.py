@@ -33,9 +33,6 @@ class KVCache:
     self_key_values: Tensor  # (L, 2, B, H, max_len, D): keys at [:, 0], values at [:, 1]
     cross_key_values: Tensor  # (L, 2, B, H, S, D)
     cross_mask: Tensor | None  # (B, 1, 1, S) additive: 0 or -inf at padding; None when nothing is padded
-    # The tied output projection as a contiguous (C, V) matrix: for one query row, x @ W^T on the (V, C)
-    # embedding runs several times slower on CPU than x @ (a contiguous W^T), and the copy is made once.
-    output_projection: Tensor  # (C, V)
     position: int = 0  # number of target positions already written
 
     @property
@@ -278,7 +275,6 @@ class Seq2SeqTransformer(nn.Module):
             self_key_values=memory.new_zeros(L, 2, B, H, max_len, D),
             cross_key_values=torch.stack(cross),
             cross_mask=_key_mask(src_key_padding_mask, memory.dtype) if src_key_padding_mask.any() else None,
-            output_projection=self.token_embedding.weight.t().contiguous(),
         )
 
     def decode(
@@ -317,12 +313,10 @@ class Seq2SeqTransformer(nn.Module):
                 cache=cache,
                 layer=index,
             )
-        x = self.decoder_norm(x)
         if cache is not None:
             cache.position += T
-            return x @ cache.output_projection  # (B, T, V)
         # Tied output projection: the same matrix embeds tokens and scores them.
-        return F.linear(x, self.token_embedding.weight)  # (B, T, V)
+        return F.linear(self.decoder_norm(x), self.token_embedding.weight)  # (B, T, V)
 
     @staticmethod
     def _decoder_self_mask(

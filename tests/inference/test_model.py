@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from inference.config import ModelConfig
-from inference.decoder_step import DecoderStep
+from inference.decoder_step import DecoderStep, decoder_step_for
 from inference.model import Seq2SeqTransformer
 from inference.quantize import quantize_dynamic_int8
 
@@ -162,3 +162,18 @@ def test_the_lean_decoder_step_leaves_quantized_models_to_decode():
     model = make_model()
     assert DecoderStep.supports(model)
     assert not DecoderStep.supports(quantize_dynamic_int8(model))
+
+
+def test_the_packed_decoder_step_follows_changes_to_the_weights():
+    model = make_model()
+    src, token = random_ids(1, 5), torch.tensor([BOS])
+    first = decoder_step_for(model)
+    assert decoder_step_for(model) is first  # packed once while the weights stay the same
+    with torch.no_grad():
+        model.decoder_layers[0].feed_forward.up.weight.mul_(2.0)  # what an optimizer step does: in place
+    with torch.inference_mode():
+        memory, mask = model.encode(src)
+        cache = model.new_kv_cache(memory, mask, max_len=1)
+        stepped = decoder_step_for(model)(token, cache)
+        expected = model.decode(token[:, None], memory, mask)[:, -1]
+    torch.testing.assert_close(stepped, expected, rtol=1e-4, atol=1e-5)
