@@ -177,3 +177,11 @@ def file_sha256(paths: Iterable[Path | str]) -> str:
     for path in paths:
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()
+
+
+def load_split(
+    paths: Sequence[Path | str], *, dev_fraction: float = 0.1
+) -> tuple[list[Example], list[Example]]:
+    """Read every file, drop duplicates across them, and split: what training and evaluation both use."""
+    examples = deduplicate(example for path in paths for example in read_examples(path))
+    return split_train_dev(examples, dev_fraction=dev_fraction)

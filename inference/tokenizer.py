@@ -88,7 +88,13 @@ class Tokenizer:
     """A loaded sentencepiece model plus the conversation format the model was trained on."""
 
     def __init__(self, model_bytes: bytes) -> None:
-        self._processor = spm.SentencePieceProcessor(model_proto=model_bytes)
+        self._processor = spm.SentencePieceProcessor()
+        try:
+            self._processor.LoadFromSerializedProto(model_bytes)
+        except (OSError, RuntimeError) as error:
+            raise ValueError(f"not a sentencepiece model: {error}") from error
+        if self._processor.get_piece_size() == 0:
+            raise ValueError("not a sentencepiece model: it has no pieces")
         self.sha256 = hashlib.sha256(model_bytes).hexdigest()
         self.vocab_size = self._processor.get_piece_size()
         self.pad_id, self.unk_id, self.bos_id, self.eos_id = PAD_ID, UNK_ID, BOS_ID, EOS_ID

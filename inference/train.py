@@ -24,7 +24,7 @@ from inference import versions
 from inference.batches import Batch, make_batches, tensorize
 from inference.checkpoint import load_training_state, save_checkpoint, save_training_state
 from inference.config import ModelConfig
-from inference.data import Example, deduplicate, file_sha256, read_examples, split_train_dev
+from inference.data import Example, file_sha256, load_split
 from inference.model import Seq2SeqTransformer
 from inference.tokenizer import Tokenizer, find_placeholders, train_tokenizer
 
@@ -142,8 +142,7 @@ def evaluate_dev(model: Seq2SeqTransformer, batches: list[Batch], device: torch.
 
 
 def load_data(config: TrainConfig) -> tuple[list[Example], list[Example]]:
-    examples = deduplicate(example for path in config.data for example in read_examples(path))
-    train, dev = split_train_dev(examples, dev_fraction=config.dev_fraction)
+    train, dev = load_split(config.data, dev_fraction=config.dev_fraction)
     if not train:
         raise ValueError("no training examples")
     return train, dev
@@ -171,6 +170,10 @@ def train(config: TrainConfig) -> Path:
     if config.threads:
         torch.set_num_threads(config.threads)
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if config.resume:
+        for name in (versions.TRAIN_STATE_FILE, versions.TOKENIZER_FILE):
+            if not (Path(config.resume) / name).is_file():
+                raise ValueError(f"cannot resume from {config.resume}: it has no {name}")
     train_examples, dev_examples = load_data(config)
     version_dir = versions.create_version_dir(config.model_root, config.preset)
     tokenizer = prepare_tokenizer(config, train_examples, version_dir)
@@ -201,6 +204,7 @@ def train(config: TrainConfig) -> Path:
 
     model.train()
     out_of_time = False
+    last_state_save = time.monotonic()
     while state["epoch"] < config.epochs and not out_of_time:
         generator = random.Random(config.seed * 1000 + state["epoch"])
         batches = make_batches(
@@ -237,7 +241,11 @@ def train(config: TrainConfig) -> Path:
         state["epoch"] += 1
         state["elapsed"] = elapsed_before + time.monotonic() - started
         _end_of_epoch(model, dev_batches, device, state, version_dir, out_of_time)
-        _save_train_state(version_dir, model, optimizer, state)
+        finished = out_of_time or state["epoch"] >= config.epochs
+        # Resumable after a crash, without spending a tiny run's time on writing the optimizer state.
+        if finished or time.monotonic() - last_state_save > 60:
+            _save_train_state(version_dir, model, optimizer, state)
+            last_state_save = time.monotonic()
 
     _finish(version_dir, config, state, train_examples, dev_examples, model_config)
     return version_dir

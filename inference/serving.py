@@ -1,0 +1,236 @@
+"""`ReplyEngine`: the one thing the Django side calls to answer a conversation.
+
+Load a version directory once (model, tokenizer, intents), then `reply(turns, slots=..., on_delta=...)`:
+the conversation is rendered with role markers, decoded token by token, detokenised incrementally and its
+placeholders filled as they stream, so `on_delta` never sees a raw `{{Placeholder}}`.
+
+Confidence (in [0, 1]) is the geometric mean of two probabilities the model assigns itself:
+    confidence = sqrt( exp(mean log-probability of the generated tokens) * intent probability )
+The first factor is the per-token likelihood of the reply (1 when every token was certain), the second the
+intent head's softmax probability of the predicted intent. An empty reply has confidence 0.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from inference import versions
+from inference.checkpoint import load_model
+from inference.data import ROLES, Turn
+from inference.generate import GenerationSettings, default_device, generate, stream
+from inference.model import Seq2SeqTransformer
+from inference.placeholders import StreamingFiller, extract_entities, normalise_slots
+from inference.tokenizer import StreamDecoder, Tokenizer
+
+__all__ = ["Reply", "ReplyEngine", "ServingSettings", "Turn", "reply_confidence"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # what the customer sees: placeholders filled
+    raw_text: str  # as generated, with {{placeholders}}
+    intent: str
+    intent_probability: float
+    confidence: float  # in [0, 1]
+    token_count: int
+    first_token_seconds: float
+    total_seconds: float
+    model_version: str
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    # ReplyEngine caps max_new_tokens at the model's longest target; `load` without settings uses that cap.
+    generation: GenerationSettings = field(
+        default_factory=lambda: GenerationSettings(strategy="greedy", no_repeat_ngram_size=0)
+    )
+    max_turns: int = 6  # conversation turns the encoder sees, newest last
+
+
+def reply_confidence(token_logprobs: Sequence[float], intent_probability: float) -> float:
+    """sqrt(exp(mean token log-prob) * intent probability), clamped to [0, 1]; 0 for an empty reply."""
+    if not token_logprobs:
+        return 0.0
+    token_likelihood = math.exp(sum(token_logprobs) / len(token_logprobs))
+    return min(1.0, max(0.0, math.sqrt(token_likelihood * intent_probability)))
+
+
+class ReplyEngine:
+    """A loaded model version. `reply` is serialised by a lock: one worker thread at a time uses it."""
+
+    def __init__(
+        self,
+        *,
+        model: Seq2SeqTransformer,
+        tokenizer: Tokenizer,
+        version: str,
+        settings: ServingSettings | None = None,
+    ) -> None:
+        if model.config.tokenizer_sha256 and model.config.tokenizer_sha256 != tokenizer.sha256:
+            raise ValueError("the model was trained with a different tokenizer")
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.version = version
+        self.intents = model.config.intents
+        settings = settings or ServingSettings()
+        if settings.generation.max_new_tokens > model.config.max_target_len - 1:
+            settings = replace(
+                settings,
+                generation=replace(settings.generation, max_new_tokens=model.config.max_target_len - 1),
+            )
+        self.settings = settings
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        model_dir: Path | str,
+        *,
+        device: str | torch.device | None = None,
+        quantize: bool = False,
+        settings: ServingSettings | None = None,
+    ) -> ReplyEngine:
+        """Load a complete version directory (model.pt + tokenizer.model); refuses a half-written one.
+
+        Without explicit settings, replies may be as long as the longest reply the model was trained on.
+        """
+        model_dir = Path(model_dir)
+        if not versions.is_complete(model_dir):
+            raise FileNotFoundError(
+                f"{model_dir} is not a complete model version (no {versions.COMPLETE_MARKER})"
+            )
+        tokenizer = Tokenizer.load(model_dir / versions.TOKENIZER_FILE)
+        device = torch.device(device) if device is not None else default_device()
+        model = load_model(
+            model_dir / versions.MODEL_FILE, expected_tokenizer_sha256=tokenizer.sha256, device=device
+        )
+        if quantize:
+            from inference.quantize import quantize_dynamic_int8
+
+            model = quantize_dynamic_int8(model)
+        if settings is None:
+            longest = GenerationSettings(max_new_tokens=model.config.max_target_len - 1)
+            settings = ServingSettings(generation=longest)
+        return cls(model=model, tokenizer=tokenizer, version=model_dir.name, settings=settings)
+
+    def render(self, turns: Sequence[Turn]) -> list[int]:
+        _check_turns(turns)
+        return self.tokenizer.render_conversation(
+            turns, max_len=self.model.config.max_source_len, max_turns=self.settings.max_turns
+        )
+
+    def reply(
+        self,
+        turns: Sequence[Turn],
+        *,
+        slots: Mapping[str, str] | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Reply:
+        """Answer the newest turn. Slot values come from `slots` (business and customer profile) and from
+        entities the customer typed (those win: an order number in the chat beats a profile default)."""
+        return self.reply_batch([turns], slots=[slots], on_delta=[on_delta])[0]
+
+    def reply_batch(
+        self,
+        conversations: Sequence[Sequence[Turn]],
+        *,
+        slots: Sequence[Mapping[str, str] | None] | None = None,
+        on_delta: Sequence[Callable[[str], None] | None] | None = None,
+    ) -> list[Reply]:
+        """Answer several conversations in one batched decoding; each result equals its own `reply`."""
+        if not conversations:
+            return []
+        count = len(conversations)
+        slots = list(slots) if slots is not None else [None] * count
+        callbacks = list(on_delta) if on_delta is not None else [None] * count
+        if len(slots) != count or len(callbacks) != count:
+            raise ValueError("slots and on_delta need one entry per conversation")
+        sources = [self.render(turns) for turns in conversations]
+        rows = [
+            _RowState(self.tokenizer.stream_decoder(), StreamingFiller(_merge_slots(s, turns)), callback)
+            for s, turns, callback in zip(slots, conversations, callbacks, strict=True)
+        ]
+        with self._lock:
+            started = time.perf_counter()
+            if self.settings.generation.strategy == "beam":  # beam search only has a final result
+                results = generate(self.model, sources, self.settings.generation)
+                for row, result in zip(rows, results, strict=True):
+                    for token_id in result.token_ids:
+                        row.emit(row.decoder.push(token_id))
+            else:
+                results = self._stream(sources, rows, started)
+            total = time.perf_counter() - started
+        assert results is not None
+        replies = []
+        for row, result in zip(rows, results, strict=True):
+            row.finish()
+            replies.append(
+                Reply(
+                    text="".join(row.deltas),
+                    raw_text=row.decoder.text,
+                    intent=self.intents[result.intent_id],
+                    intent_probability=float(result.intent_probability),
+                    confidence=reply_confidence(result.token_logprobs, result.intent_probability),
+                    token_count=len(result.token_ids),
+                    first_token_seconds=total if row.first_token_seconds is None else row.first_token_seconds,
+                    total_seconds=total,
+                    model_version=self.version,
+                )
+            )
+        return replies
+
+    def _stream(self, sources: list[list[int]], rows: list[_RowState], started: float):
+        token_stream = stream(self.model, sources, self.settings.generation)
+        for step in token_stream:
+            now = time.perf_counter() - started
+            for row, token in zip(rows, step, strict=True):
+                if token is not None:
+                    if row.first_token_seconds is None:
+                        row.first_token_seconds = now
+                    row.emit(row.decoder.push(token.token_id))
+        return token_stream.results
+
+
+@dataclass
+class _RowState:
+    decoder: StreamDecoder
+    filler: StreamingFiller
+    callback: Callable[[str], None] | None
+    deltas: list[str] = field(default_factory=list)
+    first_token_seconds: float | None = None
+
+    def emit(self, raw_delta: str) -> None:
+        filled = self.filler.feed(raw_delta)
+        if filled:
+            self.deltas.append(filled)
+            if self.callback is not None:
+                self.callback(filled)
+
+    def finish(self) -> None:
+        self.emit(self.decoder.finish())
+        rest = self.filler.finish()
+        if rest:
+            self.deltas.append(rest)
+            if self.callback is not None:
+                self.callback(rest)
+
+
+def _merge_slots(slots: Mapping[str, str] | None, turns: Sequence[Turn]) -> dict[str, str]:
+    return {**normalise_slots(slots), **extract_entities(turns)}
+
+
+def _check_turns(turns: Sequence[Turn]) -> None:
+    if not turns:
+        raise ValueError("a reply needs at least one turn")
+    for turn in turns:
+        if turn.role not in ROLES:
+            raise ValueError(f"unknown role {turn.role!r}; expected one of {list(ROLES)}")
+        if not isinstance(turn.text, str):
+            raise ValueError("turn text must be a string")

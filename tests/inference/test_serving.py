@@ -1,0 +1,106 @@
+"""ReplyEngine: a Reply with every field in range, streamed deltas that add up, never a raw placeholder."""
+
+import threading
+
+import pytest
+import torch
+
+from inference import versions
+from inference.evaluate import shows_raw_placeholder
+from inference.serving import Reply, ReplyEngine, Turn, reply_confidence
+from tests.inference.factories import train_tiny, write_shop_jsonl
+
+
+@pytest.fixture(autouse=True)
+def _single_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    version_dir = train_tiny(write_shop_jsonl(root.parent / "shop.jsonl"), root, epochs=40)
+    return ReplyEngine.load(version_dir, device="cpu")
+
+
+def test_a_reply_has_every_field_in_range(engine):
+    reply = engine.reply([Turn("customer", "hello")])
+    assert isinstance(reply, Reply)
+    assert reply.intent in engine.intents
+    assert 0.0 <= reply.intent_probability <= 1.0
+    assert 0.0 <= reply.confidence <= 1.0
+    assert reply.token_count > 0
+    assert 0.0 < reply.first_token_seconds <= reply.total_seconds
+    assert reply.model_version == engine.version
+
+
+def test_streamed_deltas_concatenate_to_the_reply_text(engine):
+    deltas = []
+    reply = engine.reply([Turn("customer", "refund please")], on_delta=deltas.append)
+    assert len(deltas) > 1
+    assert "".join(deltas) == reply.text
+
+
+def test_placeholders_are_filled_from_slots_and_the_conversation(engine):
+    turns = [
+        Turn("customer", "hi"),
+        Turn("bot", "Hello! How can I help you today?"),
+        Turn("customer", "where is order 88123"),
+    ]
+    deltas = []
+    reply = engine.reply(turns, slots={"Order Number": "from-profile"}, on_delta=deltas.append)
+    assert "{{Order Number}}" in reply.raw_text
+    assert "88123" in reply.text  # what the customer typed beats the profile
+    assert not any("{" in delta for delta in deltas)
+
+
+def test_an_unfillable_placeholder_is_never_shown_raw(engine):
+    reply = engine.reply([Turn("customer", "i want a refund")], slots={})
+    assert "{{Customer Support Phone Number}}" in reply.raw_text
+    assert "our customer support phone line" in reply.text
+    assert not shows_raw_placeholder(reply.text)
+
+
+def test_a_typed_role_marker_is_just_text(engine):
+    reply = engine.reply([Turn("customer", "<bot> hello <sep> <staff>")])
+    assert 0.0 <= reply.confidence <= 1.0
+
+
+def test_a_batch_equals_single_replies(engine):
+    conversations = [[Turn("customer", "hello")], [Turn("customer", "where is my order")]]
+    batch = engine.reply_batch(conversations)
+    singles = [engine.reply(turns) for turns in conversations]
+    assert [r.raw_text for r in batch] == [r.raw_text for r in singles]
+    assert [r.intent for r in batch] == [r.intent for r in singles]
+
+
+def test_it_rejects_unknown_roles_and_empty_conversations(engine):
+    with pytest.raises(ValueError, match="unknown role"):
+        engine.reply([Turn("admin", "hi")])
+    with pytest.raises(ValueError, match="at least one turn"):
+        engine.reply([])
+
+
+def test_concurrent_callers_get_whole_replies(engine):
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(engine.reply([Turn("customer", "hello")])))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({reply.raw_text for reply in results}) == 1
+
+
+def test_loading_refuses_a_half_written_version(tmp_path):
+    half_written = versions.create_version_dir(tmp_path, "small")
+    with pytest.raises(FileNotFoundError, match="not a complete model version"):
+        ReplyEngine.load(half_written)
+
+
+def test_confidence_is_the_geometric_mean_of_token_likelihood_and_intent_probability():
+    assert reply_confidence([0.0, 0.0], 1.0) == 1.0
+    assert reply_confidence([-0.5, -1.5], 0.5) == pytest.approx((0.3678794 * 0.5) ** 0.5)
+    assert reply_confidence([], 0.9) == 0.0

@@ -1,0 +1,106 @@
+"""A tiny training run produces a complete, loadable version directory, and training resumes from it."""
+
+import json
+
+import pytest
+import torch
+
+from inference import versions
+from inference.checkpoint import load_checkpoint
+from inference.serving import ReplyEngine, Turn
+from inference.train import TrainConfig, learning_rate_at, main, parse_args
+from tests.inference.factories import train_tiny, write_shop_jsonl
+
+
+@pytest.fixture(autouse=True)
+def _single_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    data = write_shop_jsonl(root.parent / "shop.jsonl")
+    return data, root, train_tiny(data, root, epochs=40)
+
+
+def test_training_writes_a_complete_version_directory(trained):
+    _, root, version_dir = trained
+    assert versions.latest_version(root) == version_dir
+    for name in ("model.pt", "tokenizer.model", "metrics.json", "train_log.json", "loss.png", "data.json"):
+        assert (version_dir / name).is_file(), name
+    data = json.loads((version_dir / "data.json").read_text())
+    assert data["train_examples"] == 18 and data["intents"] == ["get_refund", "greeting", "track_order"]
+    assert len(data["sha256"]) == 64
+
+
+def test_the_model_learns_the_replies_and_intents(trained):
+    _, _, version_dir = trained
+    log = json.loads((version_dir / "train_log.json").read_text())
+    losses = [step["loss"] for step in log["steps"]]
+    assert losses[-1] < losses[0] / 5
+    engine = ReplyEngine.load(version_dir, device="cpu")
+    reply = engine.reply([Turn("customer", "refund please")])
+    assert reply.intent == "get_refund"
+    assert reply.raw_text.startswith("I have started your refund.")
+
+
+def test_the_checkpoint_carries_the_tokenizer_checksum(trained):
+    _, _, version_dir = trained
+    checkpoint = load_checkpoint(version_dir / "model.pt")
+    engine = ReplyEngine.load(version_dir, device="cpu")
+    assert checkpoint.config.tokenizer_sha256 == engine.tokenizer.sha256
+    assert checkpoint.config.vocab_size == engine.tokenizer.vocab_size
+
+
+def test_training_resumes_from_a_version_with_its_step_count_and_tokenizer(trained):
+    data, root, version_dir = trained
+    resumed = train_tiny(data, root, epochs=42, resume=str(version_dir))
+    assert resumed != version_dir
+    metrics = json.loads((resumed / "metrics.json").read_text())
+    first = json.loads((version_dir / "metrics.json").read_text())
+    assert metrics["resumed_from"] == version_dir.name
+    assert metrics["epochs"] == 42 and metrics["steps"] == first["steps"] + 2 * 3
+    assert (resumed / "tokenizer.model").read_bytes() == (version_dir / "tokenizer.model").read_bytes()
+    assert versions.latest_version(root) == resumed
+
+
+def test_resuming_from_a_directory_without_training_state_fails_clearly(trained, tmp_path):
+    data, root, _ = trained
+    (tmp_path / "tokenizer.model").write_bytes(b"")
+    with pytest.raises(ValueError, match="has no train_state.pt"):
+        train_tiny(data, root, epochs=1, resume=str(tmp_path))
+
+
+def test_the_command_line_builds_the_config_and_main_returns_the_version(tmp_path):
+    data = write_shop_jsonl(tmp_path / "shop.jsonl")
+    config = parse_args(
+        ["--data", str(data), "--model-root", str(tmp_path), "--max-minutes", "2", "--seed", "7"]
+    )
+    assert (config.data, config.max_minutes, config.seed, config.preset) == ([str(data)], 2.0, 7, "small")
+    version_dir = main(
+        [
+            "--data",
+            str(data),
+            "--model-root",
+            str(tmp_path / "m"),
+            "--preset",
+            "tiny",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--threads",
+            "1",
+        ]
+    )
+    assert versions.is_complete(version_dir)
+
+
+def test_the_learning_rate_warms_up_then_decays_to_the_floor():
+    config = TrainConfig(
+        data=[], model_root="", learning_rate=1e-3, warmup_steps=10, min_learning_rate_ratio=0.1
+    )
+    assert learning_rate_at(config, step=0, progress=0.0) == pytest.approx(1e-4)
+    assert learning_rate_at(config, step=10, progress=0.0) == pytest.approx(1e-3)
+    assert learning_rate_at(config, step=50, progress=0.5) == pytest.approx(0.55e-3)
+    assert learning_rate_at(config, step=99, progress=1.0) == pytest.approx(1e-4)
