@@ -193,11 +193,12 @@ def _decode_incrementally(
     active = list(range(len(sources)))  # original row index of each cache row
     cache = model.new_kv_cache(memory, src_key_padding_mask, max_len=settings.max_new_tokens)
     decode_step = step_function(model, memory, src_key_padding_mask)
+    banned = never_generated(config, settings, src.device)
     next_input = torch.full((len(sources),), config.bos_id, dtype=torch.long, device=src.device)
     for _ in range(settings.max_new_tokens):
         scores = decode_step(next_input, cache).float()  # (b, V)
         logprobs = torch.log_softmax(scores, dim=-1)  # reported: the model's own distribution
-        ban_tokens(scores, config, settings)  # in place: the decoder output is ours to modify
+        scores.index_fill_(1, banned, float("-inf"))  # in place: the decoder output is ours to modify
         if settings.no_repeat_ngram_size:
             histories = [rows[row].token_ids for row in active]
             ban_repeated_ngrams(scores, histories, settings.no_repeat_ngram_size)
@@ -252,11 +253,10 @@ def sample_next_token(
     return torch.multinomial(probabilities, 1, generator=generator).squeeze(1)
 
 
-def ban_tokens(scores: Tensor, config: ModelConfig, settings: GenerationSettings) -> None:
-    """PAD and BOS are never generated; EOS neither when suppressed. In place on (B, V) scores."""
-    scores[:, [config.pad_id, config.bos_id]] = float("-inf")
-    if settings.suppress_eos:
-        scores[:, config.eos_id] = float("-inf")
+def never_generated(config: ModelConfig, settings: GenerationSettings, device: torch.device) -> Tensor:
+    """Ids to ban at every step: PAD and BOS, and EOS when suppressed (`scores.index_fill_(1, ids, -inf)`)."""
+    banned = [config.pad_id, config.bos_id] + ([config.eos_id] if settings.suppress_eos else [])
+    return torch.tensor(banned, dtype=torch.long, device=device)
 
 
 def repeated_ngram_tokens(history: Sequence[int], size: int) -> set[int]:
@@ -321,12 +321,13 @@ def _beam_search(
         _SourceBeams([_Beam(0.0 if k == 0 else float("-inf"), [], []) for k in range(K)]) for _ in sources
     ]
     decode_step = step_function(model, memory, src_key_padding_mask)
+    banned = never_generated(config, settings, src.device)
     next_input = torch.full((len(sources) * K,), config.bos_id, dtype=torch.long, device=src.device)
     for step in range(settings.max_new_tokens):
         logits = decode_step(next_input, cache)
         logprobs = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
         scores = logprobs.clone()
-        ban_tokens(scores, config, settings)
+        scores.index_fill_(1, banned, float("-inf"))
         beams = [beam for state in states for beam in state.live]
         ban_repeated_ngrams(scores, [beam.token_ids for beam in beams], settings.no_repeat_ngram_size)
         scores += torch.tensor([beam.total for beam in beams], device=scores.device).unsqueeze(1)
