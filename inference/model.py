@@ -6,7 +6,8 @@ tied output projection). Shapes in comments: B batch, S source length, T target 
 H heads, D head size, V vocabulary, L decoder layers.
 
 Masks: `src_key_padding_mask` / `tgt_key_padding_mask` are True at PADDING positions (the nn.Transformer
-convention); the masks handed to `scaled_dot_product_attention` are True where attention is ALLOWED.
+convention). The masks handed to `scaled_dot_product_attention` are either boolean, True where attention is
+ALLOWED (the decoder's causal + padding mask), or additive, 0 where allowed and -inf at padding (key masks).
 """
 
 from __future__ import annotations
