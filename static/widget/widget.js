@@ -230,7 +230,8 @@
     }
   }
 
-  if (!script || document.querySelector("chatbot-widget")) return; // no options, or pasted twice
+  // No options to read (loaded as a module), or the tag pasted twice (even both in <head>).
+  if (!script || window.ChatbotWidget) return;
   const options = readOptions();
   if (!options) return;
   const widget = new SupportWidget(options);

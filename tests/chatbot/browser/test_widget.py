@@ -4,10 +4,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.chatbot.browser.chat_page import ChatView
-from tests.chatbot.browser.conftest import PHONE, save_screenshot
+from tests.chatbot.browser.conftest import DESKTOP, PHONE, save_screenshot
 
 pytestmark = pytest.mark.browser
 
+DESKTOP_WIDTH = DESKTOP["width"]
 DEMO_COLOUR = "rgb(47, 107, 58)"  # data-colour="#2f6b3a" in templates/chat/widget_demo.html
 
 
@@ -96,3 +97,66 @@ def test_the_widget_fills_a_phone_screen(page, live_server_url):
     close.click()
     expect(launcher).to_be_visible()
     expect(launcher).to_be_focused()
+
+
+def host_page_with(page: Page, base_url: str, snippets: list[str]) -> list[str]:
+    """A blank company page on the server's origin holding these snippets; returns console messages."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{base_url}/healthz")
+    page.set_content(f"<!doctype html><html><body><h1>Our shop</h1>{''.join(snippets)}</body></html>")
+    return console
+
+
+def snippet(base_url: str, **data: str) -> str:
+    attributes = " ".join(f'data-{name}="{value}"' for name, value in data.items())
+    return f'<script src="{base_url}/static/widget/widget.js" {attributes}></script>'
+
+
+def test_the_documented_options_place_name_and_colour_the_widget(page, live_server_url):
+    host_page_with(
+        page,
+        live_server_url,
+        [
+            snippet(
+                live_server_url,
+                **{
+                    "chatbot-host": live_server_url,
+                    "position": "bottom-left",
+                    "title": "Ask us",
+                    "colour": "#fde047",
+                },
+            ),
+            snippet(live_server_url, **{"chatbot-host": live_server_url}),  # pasted twice: still one widget
+        ],
+    )
+    launcher = page.get_by_role("button", name="Ask us")
+    expect(launcher).to_be_visible()
+    assert page.locator("chatbot-widget").count() == 1
+    box = launcher.bounding_box()
+    assert box["x"] < DESKTOP_WIDTH / 2, "data-position=bottom-left"
+    colours = launcher.evaluate(
+        "(button) => [getComputedStyle(button).backgroundColor, getComputedStyle(button).color]"
+    )
+    assert colours == ["rgb(253, 224, 71)", "rgb(17, 24, 39)"], "a light colour gets a dark icon"
+
+    page.evaluate("window.ChatbotWidget.open()")
+    expect(page.get_by_role("dialog", name="Ask us")).to_be_visible()
+    expect(page.frame_locator("chatbot-widget iframe").get_by_label("Your message")).to_be_visible()
+
+
+def test_invalid_options_fall_back_or_refuse_with_a_console_message(page, live_server_url):
+    console = host_page_with(
+        page, live_server_url, [snippet(live_server_url, colour="url(javascript:alert(1))")]
+    )
+    launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_be_visible()
+    assert launcher.evaluate("(button) => getComputedStyle(button).backgroundColor") == "rgb(29, 78, 216)"
+    assert any("is not a CSS colour" in message for message in console)
+
+    console = host_page_with(
+        page, live_server_url, [snippet(live_server_url, **{"chatbot-host": "javascript:alert(1)"})]
+    )
+    expect(page.get_by_role("heading", name="Our shop")).to_be_visible()
+    assert page.locator("chatbot-widget").count() == 0
+    assert any("data-chatbot-host must be an http(s) URL" in message for message in console)
