@@ -1,0 +1,45 @@
+"""Which model answers: the active version, else the newest directory; loaded once, swapped on change."""
+
+import shutil
+
+import pytest
+
+from chatbot.conversations import engine
+from chatbot.conversations.models import ModelVersion
+from chatbot.conversations.services import do_activate_model_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_versions(tiny_model_root, tmp_path, settings):
+    """A model root with two complete versions of the tiny model; the second is the newer."""
+    root = tmp_path / "models"
+    [original] = [path for path in tiny_model_root.iterdir() if path.is_dir()]
+    older = shutil.copytree(original, root / "20250101-000000-tiny")
+    newer = shutil.copytree(original, root / "20250202-000000-tiny")
+    settings.CHATBOT_MODEL_DIR = root
+    return older, newer
+
+
+def test_without_an_active_version_the_newest_directory_answers(two_versions):
+    older, newer = two_versions
+    assert engine.get_engine().version == newer.name
+
+
+def test_the_engine_is_loaded_once_per_process(two_versions):
+    assert engine.get_engine() is engine.get_engine()
+
+
+def test_activating_another_version_swaps_the_engine_on_the_next_reply(two_versions):
+    older, newer = two_versions
+    first = engine.get_engine()
+    do_activate_model_version(version=ModelVersion.objects.create(name=older.name, path=older.name))
+    swapped = engine.get_engine()
+    assert (first.version, swapped.version) == (newer.name, older.name)
+
+
+def test_an_empty_model_root_is_unavailable(tmp_path, settings):
+    settings.CHATBOT_MODEL_DIR = tmp_path
+    with pytest.raises(engine.EngineUnavailable, match="ensure_demo_model"):
+        engine.get_engine()
