@@ -31,6 +31,19 @@ REPLY_TIMEOUT_SECONDS = 30
 expect.set_options(timeout=REPLY_TIMEOUT_SECONDS * 1000)
 
 
+_server_logs: list[Path] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """A failed browser test shows what the server logged (tracebacks of the reply thread, say)."""
+    report = yield
+    if report.failed and _server_logs and _server_logs[-1].exists():
+        tail = "\n".join(_server_logs[-1].read_text(errors="replace").splitlines()[-40:])
+        report.sections.append(("chat server log (last 40 lines)", tail))
+    return report
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -75,6 +88,7 @@ def live_server_url(tiny_model_root: Path, tmp_path_factory: pytest.TempPathFact
     )
     port = _free_port()
     log = workdir / "daphne.log"
+    _server_logs.append(log)
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatbot.asgi:application"],
