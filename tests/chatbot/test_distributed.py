@@ -23,6 +23,7 @@ from django.db import connection
 from chatbot.celery import app as celery_app
 from chatbot.conversations.models import Message
 from chatbot.conversations.tasks import generate_reply
+from chatbot.conversations.throttling import allow_message
 from chatbot.settings import redis_channel_layer
 from tests.chatbot.chat_client import connect, is_bot_message, is_typing_off, message_frame, receive_until
 from tests.conftest import REPO_ROOT
@@ -168,3 +169,35 @@ async def test_an_idle_socket_outlives_the_redis_read_timeout(customer, distribu
     await socket.send_json_to({"type": "ping"})
     assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
     await socket.disconnect()
+
+
+def test_the_rate_limit_counts_messages_from_every_process_through_redis(settings, redis_url):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    customer_id, window_start = uuid.uuid4().int % 10**9, 1_800_000_000.0
+    other_web_process = (
+        "import django; django.setup()\n"
+        "from chatbot.conversations.throttling import allow_message\n"
+        f"print([allow_message(customer_id={customer_id}, limit=3, period_seconds=60, now={window_start})"
+        " for _ in range(2)])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "chatbot.settings",
+        "REDIS_URL": redis_url,
+        "DEBUG": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", other_web_process],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "[True, True]", result.stderr
+    counted_here = [
+        allow_message(customer_id=customer_id, limit=3, period_seconds=60, now=window_start) for _ in range(2)
+    ]
+    assert counted_here == [True, False]
