@@ -2,54 +2,52 @@
 
 The tiny model is trained once per test session on the shop sample data into a temporary model root;
 `CHATBOT_MODEL_DIR` (the setting and the environment variable, for server subprocesses) points at it.
+Django modules are imported inside the fixtures, so `pytest -p no:django tests/inference` still works.
 """
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from django.conf import settings
-from django.core.cache import cache
 
-from chatbot.conversations import engine
-from chatbot.conversations.identity import sign_customer
-from chatbot.conversations.models import Customer
+if TYPE_CHECKING:
+    from chatbot.conversations.models import Customer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO_ROOT / "inference" / "sample_data" / "shop_support.jsonl"
 
-# About 15 s on one CPU thread (measured); a larger vocabulary than the tiny preset's makes sequences
-# short (fast steps) and the replies words rather than single characters.
+# 5 to 20 s on one CPU thread, depending on load (measured). A larger vocabulary than the tiny
+# preset's makes sequences short (fast steps) and the replies words rather than single characters.
 TINY_TRAINING = dict(
     preset="tiny", epochs=4, batch_size=32, warmup_steps=10, vocab_size=1000, learning_rate=1e-2
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state() -> Iterator[None]:
-    """Rate-limit counters live in the cache, the engine in the process: neither may leak between tests."""
-    cache.clear()
-    engine.unload_engine()
-    yield
-    engine.unload_engine()
 
 
 # --- Personas -------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def customer(db) -> Customer:
+def customer(db) -> "Customer":
+    from chatbot.conversations.models import Customer
+
     return Customer.objects.create(name="Alice Example", email="alice@example.com")
 
 
 @pytest.fixture
-def other_customer(db) -> Customer:
+def other_customer(db) -> "Customer":
     """A second customer, who must never see the first one's conversation."""
+    from chatbot.conversations.models import Customer
+
     return Customer.objects.create(name="Bob Example", email="bob@example.com")
 
 
-def customer_cookie_header(customer: Customer) -> tuple[bytes, bytes]:
+def customer_cookie_header(customer: "Customer") -> tuple[bytes, bytes]:
+    from django.conf import settings
+
+    from chatbot.conversations.identity import sign_customer
+
     return (b"cookie", f"{settings.CHATBOT_CUSTOMER_COOKIE}={sign_customer(customer)}".encode())
 
 
@@ -60,6 +58,7 @@ def customer_cookie_header(customer: Customer) -> tuple[bytes, bytes]:
 def tiny_model_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A model root holding one real model trained on the sample data (a few seconds, once per session)."""
     import torch
+    from django.conf import settings
 
     from inference.train import TrainConfig, train
 
