@@ -27,11 +27,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.customer = await database_sync_to_async(identity.customer_from_cookies)(
             self.scope.get("cookies", {})
         )
+        # Accepted before a refusal so that the browser sees our close code: a handshake refused
+        # outright reaches it as 1006, indistinguishable from a network failure.
+        await self.accept()
         if self.customer is None:
             # The page views set the cookie; a socket without one has no conversation to serve.
             await self.close(code=CLOSE_NO_IDENTITY)
             return
-        await self.accept()
         await self.send_history()
 
     async def disconnect(self, code: int) -> None:

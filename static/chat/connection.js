@@ -13,6 +13,8 @@
   const BACKOFF_MAX_MS = 15000;
   const PING_INTERVAL_MS = 25000;
   const PONG_TIMEOUT_MS = 10000;
+  // The server's close code for a socket without a valid identity cookie (docs/protocol.md).
+  const CLOSE_NO_IDENTITY = 4401;
 
   /**
    * Delay before reconnect attempt number `attempt` (0-based): the ceiling doubles each time up to
@@ -89,8 +91,14 @@
         this._startHeartbeat();
       });
       socket.addEventListener("message", (event) => this._receive(event));
-      socket.addEventListener("close", () => {
-        if (this.socket === socket) this._drop();
+      socket.addEventListener("close", (event) => {
+        if (this.socket !== socket) return;
+        if (event.code === CLOSE_NO_IDENTITY) {
+          // The identity cookie expired or was cleared: loading the page again issues a new one.
+          window.fetch(window.location.href, { credentials: "same-origin" }).finally(() => this._drop());
+          return;
+        }
+        this._drop();
       });
     }
 

@@ -33,16 +33,16 @@ def stored(**filters) -> list[Message]:
 
 
 async def test_it_refuses_a_socket_without_the_identity_cookie():
-    connected, code = await chat_socket(None).connect()
-    assert not connected
-    assert code == 4401
+    socket = chat_socket(None)
+    await socket.connect()
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
 
 
 async def test_it_refuses_a_forged_identity_cookie(customer):
     socket = chat_socket(None)
     socket.scope["headers"].append((b"cookie", f"chatbot_customer={customer.public_id}:forged".encode()))
-    connected, _ = await socket.connect()
-    assert not connected
+    await socket.connect()
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
 
 
 async def test_it_refuses_a_socket_from_a_foreign_origin(customer):
