@@ -104,3 +104,10 @@ def test_the_learning_rate_warms_up_then_decays_to_the_floor():
     assert learning_rate_at(config, step=10, progress=0.0) == pytest.approx(1e-3)
     assert learning_rate_at(config, step=50, progress=0.5) == pytest.approx(0.55e-3)
     assert learning_rate_at(config, step=99, progress=1.0) == pytest.approx(1e-4)
+
+
+def test_the_demo_preset_brings_its_own_defaults_which_the_command_line_overrides():
+    demo = parse_args(["--data", "d.jsonl", "--model-root", "m", "--preset", "demo"])
+    assert (demo.max_minutes, demo.batch_size) == (2.5, 16)
+    faster = parse_args(["--data", "d.jsonl", "--model-root", "m", "--preset", "demo", "--max-minutes", "1"])
+    assert faster.max_minutes == 1.0
