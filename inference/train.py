@@ -181,15 +181,8 @@ def train(config: TrainConfig) -> Path:
     train_examples, dev_examples = load_data(config)
     version_dir = versions.create_version_dir(config.model_root, config.preset)
     tokenizer = prepare_tokenizer(config, train_examples, version_dir)
-    intents = sorted({example.intent for example in train_examples})
-    reply_lengths = [len(tokenizer.encode(example.response)) + 1 for example in train_examples]
-    max_target = min(config.max_target_len_cap, _round_up(max(reply_lengths), 8))
-    model_config = model_config_for(config, tokenizer=tokenizer, intents=intents, max_target=max_target)
-    prepare = dict(tokenizer=tokenizer, config=model_config, intents=intents, max_turns=config.max_turns)
+    model_config, train_items, dev_batches = _encode(config, tokenizer, train_examples, dev_examples)
     token_ids = dict(pad_id=model_config.pad_id, bos_id=model_config.bos_id, eos_id=model_config.eos_id)
-    train_items = tensorize(train_examples, **prepare)
-    dev_items = tensorize([e for e in dev_examples if e.intent in set(intents)], **prepare)
-    dev_batches = make_batches(dev_items, batch_size=config.batch_size, shuffle=False, **token_ids)
 
     model = Seq2SeqTransformer(model_config).to(device)
     optimizer = _make_optimizer(model, config, device)
@@ -202,8 +195,9 @@ def train(config: TrainConfig) -> Path:
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     elapsed_before = state["elapsed"]
     print(
-        f"{len(train_items)} train / {len(dev_items)} dev examples, {len(intents)} intents, "
-        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, max target {max_target}"
+        f"{len(train_items)} train / {len(dev_examples)} dev examples, {len(model_config.intents)} intents, "
+        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, "
+        f"max target {model_config.max_target_len}"
     )
 
     model.train()
@@ -220,25 +214,12 @@ def train(config: TrainConfig) -> Path:
             run_seconds = time.monotonic() - started
             progress = max(state["step"] / total_steps, run_seconds / budget if budget else 0.0)
             lr = learning_rate_at(config, step=state["step"], progress=progress)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            src, tgt_in, tgt_out, intent_ids = (tensor.to(device) for tensor in batch.tensors)
-            with autocast:
-                _, _, loss = model(
-                    src,
-                    tgt_in,
-                    tgt_out,
-                    intent_ids,
-                    label_smoothing=config.label_smoothing,
-                    intent_loss_weight=config.intent_loss_weight,
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
+            loss = _train_step(
+                model, optimizer, batch, config=config, lr=lr, device=device, autocast=autocast
+            )
             state["step"] += 1
-            state["step_log"].append({"step": state["step"], "loss": round(loss.item(), 4), "lr": lr})
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}")
+            state["step_log"].append({"step": state["step"], "loss": round(loss, 4), "lr": lr})
+            bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}")
             if budget and time.monotonic() - started > budget:
                 out_of_time = True
                 break
@@ -253,6 +234,40 @@ def train(config: TrainConfig) -> Path:
 
     _finish(version_dir, config, state, train_examples, dev_examples, model_config)
     return version_dir
+
+
+def _encode(config: TrainConfig, tokenizer: Tokenizer, train_examples, dev_examples):
+    """The model config sized to the data, the encoded training examples and the dev batches."""
+    intents = sorted({example.intent for example in train_examples})
+    reply_lengths = [len(tokenizer.encode(example.response)) + 1 for example in train_examples]
+    max_target = min(config.max_target_len_cap, _round_up(max(reply_lengths), 8))
+    model_config = model_config_for(config, tokenizer=tokenizer, intents=intents, max_target=max_target)
+    prepare = dict(tokenizer=tokenizer, config=model_config, intents=intents, max_turns=config.max_turns)
+    token_ids = dict(pad_id=model_config.pad_id, bos_id=model_config.bos_id, eos_id=model_config.eos_id)
+    train_items = tensorize(train_examples, **prepare)
+    dev_items = tensorize([e for e in dev_examples if e.intent in set(intents)], **prepare)
+    dev_batches = make_batches(dev_items, batch_size=config.batch_size, shuffle=False, **token_ids)
+    return model_config, train_items, dev_batches
+
+
+def _train_step(model, optimizer, batch: Batch, *, config: TrainConfig, lr: float, device, autocast) -> float:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    src, tgt_in, tgt_out, intent_ids = (tensor.to(device) for tensor in batch.tensors)
+    with autocast:
+        _, _, loss = model(
+            src,
+            tgt_in,
+            tgt_out,
+            intent_ids,
+            label_smoothing=config.label_smoothing,
+            intent_loss_weight=config.intent_loss_weight,
+        )
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    return loss.item()
 
 
 def _end_of_epoch(model, dev_batches, device, state, version_dir: Path, partial: bool) -> None:
