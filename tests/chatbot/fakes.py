@@ -4,18 +4,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class ScriptedReply:
-    text: str
-    raw_text: str
-    intent: str
-    intent_probability: float
-    confidence: float
-    token_count: int
-    first_token_seconds: float
-    total_seconds: float
-    model_version: str
+from inference.serving import Reply
 
 
 @dataclass
@@ -33,7 +22,7 @@ class ScriptedEngine:
         *,
         slots: Mapping[str, str] | None = None,
         on_delta: Callable[[str], None] | None = None,
-    ) -> ScriptedReply:
+    ) -> Reply:
         self.calls.append({"turns": list(turns), "slots": dict(slots or {})})
         if self.error is not None:
             raise self.error
@@ -43,7 +32,7 @@ class ScriptedEngine:
         for piece in pieces:
             if on_delta is not None:
                 on_delta(piece)
-        return ScriptedReply(
+        return Reply(
             text=text,
             raw_text=self.text,
             intent="track_order",
