@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,80}?)\s*\}\}")
+PLACEHOLDER = re.compile(r"\{\{[ \t]*([^{}\n]{1,80}?)[ \t]*\}\}")  # never across a line break
 _LONGEST_PLACEHOLDER = 84  # "{{" + 80 + "}}": an opened brace held longer than this is plain text
 
 # Canonical slot keys and the placeholder names the data uses for them.

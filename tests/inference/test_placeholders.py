@@ -85,6 +85,13 @@ def test_braces_around_a_filled_value_cannot_form_a_new_placeholder():
     assert fill_placeholders("{{{{Order Number}}}} and {x}", {"order_number": "42"}) == "42 and x"
 
 
+def test_a_placeholder_never_spans_a_line_break_whole_or_streamed():
+    text = "{{Order Number\n}}"
+    filler = StreamingFiller({"order_number": "42"})
+    streamed = "".join(filler.feed(piece) for piece in ["{{", "Order Number", "\n", "}}"]) + filler.finish()
+    assert streamed == fill_placeholders(text, {"order_number": "42"}) == "Order Number\n"
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     pieces=st.lists(
