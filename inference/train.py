@@ -46,7 +46,7 @@ TRAIN_PRESETS: dict[str, TrainPreset] = {
     "demo": TrainPreset(
         model_preset="small",
         model_overrides=dict(d_model=192, n_heads=4, d_ff=768, n_encoder_layers=2, n_decoder_layers=2),
-        defaults=dict(epochs=20, batch_size=16, learning_rate=2e-3, warmup_steps=50),
+        defaults=dict(epochs=16, batch_size=16, learning_rate=2e-3, warmup_steps=50),
     ),
 }
 

@@ -108,6 +108,6 @@ def test_the_learning_rate_warms_up_then_decays_to_the_floor():
 
 def test_the_demo_preset_brings_its_own_defaults_which_the_command_line_overrides():
     demo = parse_args(["--data", "d.jsonl", "--model-root", "m", "--preset", "demo"])
-    assert (demo.epochs, demo.max_minutes, demo.batch_size) == (20, None, 16)
+    assert (demo.epochs, demo.max_minutes, demo.batch_size) == (16, None, 16)
     faster = parse_args(["--data", "d.jsonl", "--model-root", "m", "--preset", "demo", "--max-minutes", "1"])
     assert faster.max_minutes == 1.0
