@@ -208,6 +208,10 @@ CHATBOT_MODEL_DIR = Path(env_str("CHATBOT_MODEL_DIR", str(VAR_DIR / "models")))
 CHATBOT_MAX_MESSAGE_CHARS = env_int("CHATBOT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 CHATBOT_RATE_LIMIT_MESSAGES = env_int("CHATBOT_RATE_LIMIT_MESSAGES", 20, minimum=1)
 CHATBOT_RATE_LIMIT_SECONDS = env_int("CHATBOT_RATE_LIMIT_SECONDS", 60, minimum=1)
+# CPU threads for generation in this process (0 = torch's default, one per core). One by default: a reply
+# is a chain of tiny matrix products, and on a small machine where the event loop or another worker also
+# wants a core, two threads waiting on each other decoded 4-5x slower than one (docs/performance.md).
+CHATBOT_TORCH_THREADS = env_int("CHATBOT_TORCH_THREADS", 1, minimum=0)
 # How many earlier turns the model sees; the encoder truncates long inputs anyway.
 CHATBOT_CONTEXT_TURNS = env_int("CHATBOT_CONTEXT_TURNS", 6, minimum=1)
 # After this long without a reply the browser stops showing "typing" and offers to resend.

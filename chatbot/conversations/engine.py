@@ -48,8 +48,12 @@ def get_engine() -> "ReplyEngine":
         )
     with _lock:
         if _loaded is None or _loaded[0] != model_dir:
+            import torch
+
             from inference.serving import ReplyEngine
 
+            if settings.CHATBOT_TORCH_THREADS:
+                torch.set_num_threads(settings.CHATBOT_TORCH_THREADS)
             _loaded = (model_dir, ReplyEngine.load(model_dir))
         return _loaded[1]
 

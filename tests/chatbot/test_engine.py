@@ -43,3 +43,16 @@ def test_an_empty_model_root_is_unavailable(tmp_path, settings):
     settings.CHATBOT_MODEL_DIR = tmp_path
     with pytest.raises(engine.EngineUnavailable, match="ensure_demo_model"):
         engine.get_engine()
+
+
+def test_generation_uses_the_configured_number_of_cpu_threads(two_versions, settings):
+    import torch
+
+    before = torch.get_num_threads()
+    settings.CHATBOT_TORCH_THREADS = 1
+    try:
+        torch.set_num_threads(2)
+        engine.get_engine()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
