@@ -22,11 +22,6 @@ SOURCES = [[5, 9, 12, 40], [7, 8]]
 PAD, BOS, EOS = 0, 2, 3
 
 
-@pytest.fixture(autouse=True)
-def _single_thread():
-    torch.set_num_threads(1)
-
-
 def make_model(seed: int = 0, dropout: float = 0.0) -> Seq2SeqTransformer:
     torch.manual_seed(seed)
     config = ModelConfig.preset(

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from inference.baselines import ReplyJudge, RetrievalBaseline, TwoStageBaseline, central_replies
 from inference.data import Example, Turn
@@ -80,7 +79,6 @@ def test_the_judge_reads_the_intent_from_a_reply():
 
 
 def test_the_evaluation_command_reports_model_and_baselines(tmp_path, capsys):
-    torch.set_num_threads(1)
     data = write_shop_jsonl(tmp_path / "shop.jsonl")
     train_tiny(data, tmp_path / "models", epochs=2, dev_fraction=0.3)
     output = tmp_path / "report.json"

@@ -19,11 +19,6 @@ PAD, BOS, EOS = 0, 2, 3
 INTENTS = ("billing", "shipping")
 
 
-@pytest.fixture(autouse=True)
-def _single_thread():
-    torch.set_num_threads(1)
-
-
 def make_model(seed: int = 0) -> Seq2SeqTransformer:
     torch.manual_seed(seed)
     return Seq2SeqTransformer(ModelConfig.preset("tiny", intents=INTENTS)).eval()

@@ -11,11 +11,6 @@ from inference.quantize import quantize_dynamic_int8
 PAD, BOS, EOS = 0, 2, 3
 
 
-@pytest.fixture(autouse=True)
-def _single_thread():
-    torch.set_num_threads(1)
-
-
 def make_model(seed: int = 0, **overrides) -> Seq2SeqTransformer:
     torch.manual_seed(seed)
     config = ModelConfig.preset("tiny", intents=("billing", "shipping", "refund"), **overrides)

@@ -3,23 +3,15 @@
 import threading
 
 import pytest
-import torch
 
 from inference import versions
 from inference.evaluate import shows_raw_placeholder
 from inference.serving import Reply, ReplyEngine, Turn, reply_confidence
-from tests.inference.factories import train_tiny, write_shop_jsonl
-
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    version_dir = train_tiny(write_shop_jsonl(root.parent / "shop.jsonl"), root, epochs=40)
+def engine(shop_model):
+    _, _, version_dir = shop_model
     return ReplyEngine.load(version_dir, device="cpu")
 
 

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from inference import versions
 from inference.checkpoint import load_checkpoint
@@ -12,20 +11,8 @@ from inference.train import TrainConfig, learning_rate_at, main, parse_args
 from tests.inference.factories import train_tiny, write_shop_jsonl
 
 
-@pytest.fixture(autouse=True)
-def _single_thread():
-    torch.set_num_threads(1)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    data = write_shop_jsonl(root.parent / "shop.jsonl")
-    return data, root, train_tiny(data, root, epochs=40)
-
-
-def test_training_writes_a_complete_version_directory(trained):
-    _, root, version_dir = trained
+def test_training_writes_a_complete_version_directory(shop_model):
+    _, root, version_dir = shop_model
     assert versions.latest_version(root) == version_dir
     for name in ("model.pt", "tokenizer.model", "metrics.json", "train_log.json", "loss.png", "data.json"):
         assert (version_dir / name).is_file(), name
@@ -34,8 +21,8 @@ def test_training_writes_a_complete_version_directory(trained):
     assert len(data["sha256"]) == 64
 
 
-def test_the_model_learns_the_replies_and_intents(trained):
-    _, _, version_dir = trained
+def test_the_model_learns_the_replies_and_intents(shop_model):
+    _, _, version_dir = shop_model
     log = json.loads((version_dir / "train_log.json").read_text())
     losses = [step["loss"] for step in log["steps"]]
     assert losses[-1] < losses[0] / 5
@@ -45,16 +32,16 @@ def test_the_model_learns_the_replies_and_intents(trained):
     assert reply.raw_text.startswith("I have started your refund.")
 
 
-def test_the_checkpoint_carries_the_tokenizer_checksum(trained):
-    _, _, version_dir = trained
+def test_the_checkpoint_carries_the_tokenizer_checksum(shop_model):
+    _, _, version_dir = shop_model
     checkpoint = load_checkpoint(version_dir / "model.pt")
     engine = ReplyEngine.load(version_dir, device="cpu")
     assert checkpoint.config.tokenizer_sha256 == engine.tokenizer.sha256
     assert checkpoint.config.vocab_size == engine.tokenizer.vocab_size
 
 
-def test_training_resumes_from_a_version_with_its_step_count_and_tokenizer(trained):
-    data, root, version_dir = trained
+def test_training_resumes_from_a_version_with_its_step_count_and_tokenizer(shop_model):
+    data, root, version_dir = shop_model
     resumed = train_tiny(data, root, epochs=42, resume=str(version_dir))
     assert resumed != version_dir
     metrics = json.loads((resumed / "metrics.json").read_text())
@@ -65,8 +52,8 @@ def test_training_resumes_from_a_version_with_its_step_count_and_tokenizer(train
     assert versions.latest_version(root) == resumed
 
 
-def test_resuming_from_a_directory_without_training_state_fails_clearly(trained, tmp_path):
-    data, root, _ = trained
+def test_resuming_from_a_directory_without_training_state_fails_clearly(shop_model, tmp_path):
+    data, root, _ = shop_model
     (tmp_path / "tokenizer.model").write_bytes(b"")
     with pytest.raises(ValueError, match="has no train_state.pt"):
         train_tiny(data, root, epochs=1, resume=str(tmp_path))

@@ -18,6 +18,14 @@ _RECORD_REPLY = """(preview) => {
 }"""
 
 
+def open_chat(page: Page, base_url: str) -> "ChatView":
+    """The chat page, loaded and connected."""
+    page.goto(f"{base_url}/")
+    chat = ChatView(page)
+    chat.wait_until_connected()
+    return chat
+
+
 class ChatView:
     def __init__(self, root: Page | FrameLocator) -> None:
         self.root = root

@@ -1,22 +1,15 @@
 """The customer chat page in a real browser, against the real server and the real tiny model."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.chatbot.browser.chat_page import ChatView
+from tests.chatbot.browser.chat_page import open_chat
 from tests.chatbot.browser.conftest import PHONE, save_screenshot
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "Where is my order? I ordered a tent last week."
 HOSTILE = "<img src=x onerror=alert(1)>"
-
-
-def open_chat(page: Page, base_url: str) -> ChatView:
-    page.goto(f"{base_url}/")
-    chat = ChatView(page)
-    chat.wait_until_connected()
-    return chat
 
 
 def test_the_reply_streams_in_token_by_token_and_is_still_there_after_a_reload(page, live_server_url):

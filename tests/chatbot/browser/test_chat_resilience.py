@@ -4,22 +4,15 @@ network would lose.
 """
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.chatbot.browser.chat_page import ChatView
+from tests.chatbot.browser.chat_page import open_chat
 from tests.chatbot.browser.conftest import REPLY_TIMEOUT_SECONDS
 from tests.chatbot.browser.socket_proxy import Frame, ProxiedConnection, SocketProxy
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "I want to cancel my order."
-
-
-def open_chat(page: Page, base_url: str) -> ChatView:
-    page.goto(f"{base_url}/")
-    chat = ChatView(page)
-    chat.wait_until_connected()
-    return chat
 
 
 def test_a_message_lost_with_the_socket_is_resent_after_reconnecting(page, live_server_url):
