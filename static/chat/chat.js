@@ -91,7 +91,11 @@
       this.working = false; // a bot or staff reply is expected
       this.awaitingReply = null; // { client_id, text } of the last message sent
       this.watchTimer = null;
-      this.transcript = new chat.Transcript({ ...elements.transcript, names: SENDER_NAMES });
+      this.transcript = new chat.Transcript({
+        ...elements.transcript,
+        names: SENDER_NAMES,
+        onRetry: (clientId) => this._retry(clientId),
+      });
       this.typing = new chat.TypingIndicator({ ...elements.typing, names: SENDER_NAMES });
       this.notice = new chat.Notice(elements.notice);
       this.connection = new chat.ChatConnection({
@@ -190,7 +194,7 @@
       this.notice.show(frame.detail || "Something went wrong. Please try again.");
       if (frame.client_id && this.outbox.get(frame.client_id)) {
         this.outbox.setState(frame.client_id, "failed");
-        this.transcript.markFailed(frame.client_id, (clientId) => this._retry(clientId));
+        this.transcript.markFailed(frame.client_id);
       }
     }
 

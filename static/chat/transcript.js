@@ -25,9 +25,13 @@
   }
 
   class Transcript {
-    /** names maps a sender ("customer", "bot", "staff", "system") to what a screen reader hears. */
-    constructor({ log, preview, scroller, emptyState, names }) {
+    /**
+     * names maps a sender ("customer", "bot", "staff", "system") to what a screen reader hears;
+     * onRetry(clientId) resends a message that the server refused.
+     */
+    constructor({ log, preview, scroller, emptyState, names, onRetry }) {
       this.log = log;
+      this.onRetry = onRetry;
       this.preview = preview;
       this.scroller = scroller;
       this.emptyState = emptyState;
@@ -80,15 +84,9 @@
       return true;
     }
 
-    markFailed(clientId, onRetry) {
+    markFailed(clientId) {
       const item = this.byClientId.get(clientId);
-      if (!item) return;
-      this._setDeliveryState(item, "failed");
-      item.querySelector(".message__retry")?.remove();
-      const retry = element("button", "message__retry", "Try again");
-      retry.type = "button";
-      retry.addEventListener("click", () => onRetry(clientId));
-      item.querySelector(".message__meta").append(retry);
+      if (item) this._setDeliveryState(item, "failed");
     }
 
     /** Adds one streamed piece of the bot's reply to `replyTo`; false when that stream is not shown. */
@@ -181,8 +179,17 @@
       item.dataset.state = state;
       const delivery = item.querySelector(".message__delivery");
       if (delivery) delivery.textContent = { sending: "Sending…", sent: "Sent", failed: "Not sent" }[state];
+      // Every render of a refused message offers the retry, a re-render after a reconnect included.
       const retry = item.querySelector(".message__retry");
-      if (retry && state !== "failed") retry.remove();
+      if (state !== "failed") retry?.remove();
+      else if (!retry) item.querySelector(".message__meta").append(this._retryButton(item.dataset.clientId));
+    }
+
+    _retryButton(clientId) {
+      const retry = element("button", "message__retry", "Try again");
+      retry.type = "button";
+      retry.addEventListener("click", () => this.onRetry(clientId));
+      return retry;
     }
 
     _updateEmptyState() {

@@ -78,6 +78,8 @@ def live_server_url(tiny_model_root: Path, tmp_path_factory: pytest.TempPathFact
         "DEBUG": "false",
         "REDIS_URL": "",
         "ALLOWED_HOSTS": "127.0.0.1",
+        # A failed test prints the log's tail: it must hold everything up to the failure.
+        "PYTHONUNBUFFERED": "1",
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],

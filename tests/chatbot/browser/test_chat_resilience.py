@@ -57,7 +57,8 @@ def test_a_stored_message_is_not_resent_when_only_its_acknowledgement_was_lost(p
     assert len(proxy.connections) == 2
 
 
-def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(page, live_server_url):
+@pytest.mark.parametrize("reload_first", [False, True], ids=["at-once", "after-a-reload"])
+def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(page, live_server_url, reload_first):
     def inflate_the_first_attempt(frame: Frame, connection: ProxiedConnection) -> bool:
         if frame["type"] == "message" and len(proxy.sent_messages()) == 1:
             connection.send_to_server({**frame, "text": "x" * 2100})  # the server's own limit check
@@ -74,6 +75,10 @@ def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(page, 
     expect(failed).to_contain_text("Not sent")
     expect(chat.typing).not_to_have_class("chat__typing is-visible")
 
+    if reload_first:  # the refused message is kept in the outbox, and so is its retry button
+        page.reload()
+        chat.wait_until_connected()
+        expect(failed).to_contain_text("Not sent")
     failed.get_by_role("button", name="Try again").click()
     chat.expect_exchange(customer=[QUESTION], replies=1)
     expect(chat.notice).not_to_have_class("chat__notice is-visible")
