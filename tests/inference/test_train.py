@@ -3,11 +3,12 @@
 import json
 
 import pytest
+import torch
 
 from inference import versions
 from inference.checkpoint import load_checkpoint
 from inference.serving import ReplyEngine, Turn
-from inference.train import TrainConfig, learning_rate_at, main, parse_args
+from inference.train import TrainConfig, learning_rate_at, main, parse_args, uses_bf16
 from tests.inference.factories import train_tiny, write_shop_jsonl
 
 
@@ -98,3 +99,12 @@ def test_the_demo_preset_brings_its_own_defaults_which_the_command_line_override
     assert (demo.epochs, demo.max_minutes, demo.batch_size) == (16, None, 16)
     faster = parse_args(["--data", "d.jsonl", "--model-root", "m", "--preset", "demo", "--max-minutes", "1"])
     assert faster.max_minutes == 1.0
+
+
+def test_bf16_autocast_is_chosen_on_cuda_and_natively_capable_cpus_and_can_be_forced_either_way():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert uses_bf16("auto", cuda)
+    assert uses_bf16("auto", cpu) == torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert not uses_bf16("fp32", cuda)
+    assert uses_bf16("bf16", cpu)
+    assert parse_args(["--data", "d.jsonl", "--model-root", "m", "--precision", "fp32"]).precision == "fp32"

@@ -58,7 +58,9 @@ def test_a_stored_message_is_not_resent_when_only_its_acknowledgement_was_lost(p
 
 
 @pytest.mark.parametrize("reload_first", [False, True], ids=["at-once", "after-a-reload"])
-def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(page, live_server_url, reload_first):
+def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(
+    page, live_server_url, reload_first
+):
     def inflate_the_first_attempt(frame: Frame, connection: ProxiedConnection) -> bool:
         if frame["type"] == "message" and len(proxy.sent_messages()) == 1:
             connection.send_to_server({**frame, "text": "x" * 2100})  # the server's own limit check
