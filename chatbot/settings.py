@@ -50,6 +50,19 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float = 1.0) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+    if not minimum <= number <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, got {number}")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -96,6 +109,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "chatbot.conversations",
+    "chatbot.support",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +239,56 @@ CHATBOT_COMPANY_WEBSITE = env_str("CHATBOT_COMPANY_WEBSITE", "https://www.exampl
 CHATBOT_SUPPORT_PHONE = env_str("CHATBOT_SUPPORT_PHONE", "+1 555 0100")
 CHATBOT_SUPPORT_EMAIL = env_str("CHATBOT_SUPPORT_EMAIL", "support@example.com")
 CHATBOT_SUPPORT_HOURS = env_str("CHATBOT_SUPPORT_HOURS", "Monday to Friday, 9:00 to 17:00")
+
+# --- Support: escalation to staff, the staff console (docs/support.md) ------------------------------
+# Admins override each of these in the admin's "Support settings"; an empty override keeps these values.
+CHATBOT_ESCALATE_ON_REQUEST = env_bool("CHATBOT_ESCALATE_ON_REQUEST", default=True)
+CHATBOT_ESCALATE_ON_COMPLAINT = env_bool("CHATBOT_ESCALATE_ON_COMPLAINT", default=True)
+CHATBOT_ESCALATE_ON_LOW_CONFIDENCE = env_bool("CHATBOT_ESCALATE_ON_LOW_CONFIDENCE", default=True)
+CHATBOT_ESCALATE_ON_REPETITION = env_bool("CHATBOT_ESCALATE_ON_REPETITION", default=True)
+# Replies below this confidence, this many in a row, hand the conversation over.
+CHATBOT_LOW_CONFIDENCE_THRESHOLD = env_float("CHATBOT_LOW_CONFIDENCE_THRESHOLD", 0.2)
+CHATBOT_LOW_CONFIDENCE_REPLIES = env_int("CHATBOT_LOW_CONFIDENCE_REPLIES", 3, minimum=1)
+# The intent triggers (contact_human_agent, complaint) need the intent head at least this sure.
+CHATBOT_ESCALATION_INTENT_PROBABILITY = env_float("CHATBOT_ESCALATION_INTENT_PROBABILITY", 0.5)
+CHATBOT_REPETITION_SIMILARITY = env_float("CHATBOT_REPETITION_SIMILARITY", 0.9, minimum=0.5)
+# Support hours (chatbot/support/schedule.py syntax; empty: around the clock) and their timezone.
+CHATBOT_SUPPORT_TIMEZONE = env_str("CHATBOT_SUPPORT_TIMEZONE", "UTC")
+CHATBOT_SUPPORT_SCHEDULE = env_str("CHATBOT_SUPPORT_SCHEDULE", "")
+# A console that stops sending heartbeats (a crashed process, a lost network) counts as offline after this.
+CHATBOT_STAFF_PRESENCE_SECONDS = env_int("CHATBOT_STAFF_PRESENCE_SECONDS", 60, minimum=10)
+# After a resolution, how long a returning customer is still asked for a rating.
+CHATBOT_CSAT_HOURS = env_int("CHATBOT_CSAT_HOURS", 24, minimum=1)
+
+
+def _check_support_hours() -> None:
+    from chatbot.support.schedule import ScheduleError, parse_schedule, parse_timezone
+
+    for name, parse in (
+        ("CHATBOT_SUPPORT_SCHEDULE", parse_schedule),
+        ("CHATBOT_SUPPORT_TIMEZONE", parse_timezone),
+    ):
+        try:
+            parse(globals()[name])
+        except ScheduleError as error:
+            raise ImproperlyConfigured(f"{name}: {error}") from None
+
+
+_check_support_hours()
+
+# Staff and admin accounts: Django's standard password rules.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+# The staff console signs in on its own page; the admin keeps its own.
+LOGIN_URL = "support-login"
+LOGIN_REDIRECT_URL = "support-console"
 
 # --- Static files, i18n ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

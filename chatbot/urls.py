@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("support/", include("chatbot.support.urls")),
     path("", include("chatbot.conversations.urls")),
 ]

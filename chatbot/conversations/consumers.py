@@ -14,6 +14,9 @@ from django.conf import settings
 from chatbot.conversations import identity, protocol, selectors, services
 from chatbot.conversations.models import Conversation, Customer, Message
 from chatbot.conversations.protocol import ErrorCode, ProtocolError
+from chatbot.support import customer_status
+from chatbot.support import selectors as support_selectors
+from chatbot.support import services as support_services
 
 # Close code for a handshake without a valid identity cookie (4000-4999: application codes).
 CLOSE_NO_IDENTITY = 4401
@@ -70,6 +73,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(protocol.pong_frame())
             case protocol.RequestHistory():
                 await self.send_history()
+            case protocol.RequestStaff():
+                conversation = await database_sync_to_async(services.do_open_conversation)(
+                    customer=self.customer
+                )
+                # Join first: the status frame goes to the group right after commit.
+                await self.join_conversation(conversation)
+                await database_sync_to_async(support_services.do_request_staff)(conversation=conversation)
+            case protocol.LeaveContact():
+                await database_sync_to_async(support_services.do_leave_contact)(
+                    customer=self.customer, email=frame.email, message=frame.message
+                )
+            case protocol.RateConversation():
+                rating = await database_sync_to_async(support_services.do_rate_conversation)(
+                    customer=self.customer,
+                    conversation_id=frame.conversation_id,
+                    rating=frame.rating,
+                    comment=frame.comment,
+                )
+                await self.send_json(
+                    protocol.csat_recorded_frame(
+                        conversation_id=str(frame.conversation_id), rating=rating.rating
+                    )
+                )
 
     async def receive_message(self, frame: protocol.SendMessage) -> None:
         resent, conversation = await database_sync_to_async(self.prepare_message)(frame.client_id)
@@ -83,12 +109,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def send_history(self) -> None:
-        conversation, messages, pending = await database_sync_to_async(self.load_history)()
+        conversation, messages, pending, support, to_rate = await database_sync_to_async(self.load_history)()
         if conversation is not None:
             await self.join_conversation(conversation)
         await self.send_json(
-            protocol.history_frame(conversation=conversation, messages=messages, pending_reply=pending)
+            protocol.history_frame(
+                conversation=conversation, messages=messages, pending_reply=pending, support=support
+            )
         )
+        if to_rate is not None:
+            # Resolved by staff and not rated yet: ask again (the customer may have reloaded the page).
+            await self.send_json(
+                protocol.csat_request_frame(conversation_id=str(to_rate.public_id), staff_name=None)
+            )
 
     async def join_conversation(self, conversation: Conversation) -> None:
         if self.group == conversation.group_name:
@@ -109,12 +142,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return resent, None
         return None, services.do_open_conversation(customer=self.customer)
 
-    def load_history(self) -> tuple[Conversation | None, list[Message], uuid.UUID | None]:
+    def load_history(
+        self,
+    ) -> tuple[
+        Conversation | None, list[Message], uuid.UUID | None, dict[str, Any] | None, Conversation | None
+    ]:
         conversation = selectors.open_conversation(customer=self.customer)
         if conversation is None:
-            return None, [], None
+            return None, [], None, None, support_selectors.conversation_to_rate(customer=self.customer)
         messages = selectors.conversation_messages(conversation=conversation)
-        return conversation, messages, selectors.pending_reply_client_id(conversation=conversation)
+        pending = selectors.pending_reply_client_id(conversation=conversation)
+        return conversation, messages, pending, customer_status.support_state(conversation), None
 
     # --- Group events: each only formats a frame ------------------------------------------------------
 
@@ -129,7 +167,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_status(self, event: dict[str, Any]) -> None:
         await self.send_json(
-            protocol.status_frame(conversation=event["conversation"], detail=event["detail"])
+            protocol.status_frame(
+                conversation=event["conversation"], detail=event["detail"], support=event.get("support")
+            )
+        )
+
+    async def chat_csat_request(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            protocol.csat_request_frame(conversation_id=event["conversation"], staff_name=event["staff_name"])
         )
 
     async def chat_error(self, event: dict[str, Any]) -> None:

@@ -1,8 +1,15 @@
-"""Starting a reply once the customer message is committed: in-process or on a Celery worker."""
+"""Starting model work once its rows are committed: in-process or on a Celery worker.
+
+Two kinds of work use the model: the bot's reply to a customer message, and the draft reply offered to
+staff (chatbot.support.suggestions). Both go the same way: a Celery task on the `inference` queue in
+distributed mode, the one in-process model thread in embedded mode.
+"""
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -11,30 +18,45 @@ from chatbot.conversations import events
 
 logger = logging.getLogger(__name__)
 
-# Embedded mode: one thread, because generation is CPU-bound and already uses the cores; replies are
-# answered in arrival order and the server's event loop stays free for the sockets.
+# Embedded mode: one thread, because generation is CPU-bound and already uses the cores; model work is
+# done in arrival order and the server's event loop stays free for the sockets.
 _in_process = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatbot-reply")
 
 
 def dispatch_reply(*, message_id: int) -> None:
     """Start answering a stored customer message. Call after commit: a worker must find the row."""
-    if settings.CHATBOT_DISTRIBUTED:
-        # Imported here: tasks -> replies -> services -> dispatch would be a cycle at import time.
+
+    # Imported when used: tasks -> replies -> services -> dispatch would be a cycle at import time.
+    def task() -> Any:
         from chatbot.conversations.tasks import generate_reply
 
-        generate_reply.apply_async(args=[message_id], queue="inference")
+        return generate_reply
+
+    def work(object_id: int) -> Any:
+        from chatbot.conversations.replies import answer_customer_message
+
+        return answer_customer_message(message_id=object_id)
+
+    dispatch_model_work(task=task, work=work, object_id=message_id)
+
+
+def dispatch_model_work(*, task: Callable[[], Any], work: Callable[[int], Any], object_id: int) -> None:
+    """Run model work on one row id: `task()` (a Celery task) in distributed mode, `work(id)` in the
+    in-process model thread otherwise. Call after commit."""
+    if settings.CHATBOT_DISTRIBUTED:
+        task().apply_async(args=[object_id], queue="inference")
         return
-    _in_process.submit(_answer_in_process, message_id, events.caller_event_loop())
+    _in_process.submit(_run_in_process, work, object_id, events.caller_event_loop())
 
 
-def _answer_in_process(message_id: int, loop: asyncio.AbstractEventLoop | None) -> None:
-    from chatbot.conversations.replies import answer_customer_message
-
+def _run_in_process(
+    work: Callable[[int], Any], object_id: int, loop: asyncio.AbstractEventLoop | None
+) -> None:
     events.bind_event_loop(loop)
     try:
-        answer_customer_message(message_id=message_id)
+        work(object_id)
     except Exception:
-        logger.exception("Answering message %s failed", message_id)
+        logger.exception("Model work on %s failed", object_id)
     finally:
         # This thread lives on between replies; a connection left open would outlive the database
         # (tests drop theirs) and would go stale.

@@ -80,6 +80,10 @@ class Message(models.Model):
     created = models.DateTimeField(default=timezone.now)
     # Made by the browser for each customer message: a resend with the same id is the same message.
     client_id = models.UUIDField(null=True, blank=True)
+    # The staff member who wrote a staff message.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The customer message a bot (or system) message answers.
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"

@@ -24,6 +24,12 @@ class ErrorCode:
     RATE_LIMITED = "rate_limited"
     REPLY_FAILED = "reply_failed"
     UNAVAILABLE = "unavailable"
+    # Staff hand-over (docs/support.md)
+    ESCALATION_DISABLED = "escalation_disabled"
+    NOT_WAITING = "not_waiting"
+    INVALID_EMAIL = "invalid_email"
+    NOT_RATEABLE = "not_rateable"
+    ALREADY_RATED = "already_rated"
 
 
 class ProtocolError(Exception):
@@ -60,7 +66,30 @@ class RequestHistory:
     pass
 
 
-ClientFrame = SendMessage | Typing | Ping | RequestHistory
+@dataclass(frozen=True)
+class RequestStaff:
+    """The "Talk to a person" button."""
+
+
+@dataclass(frozen=True)
+class LeaveContact:
+    email: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RateConversation:
+    conversation_id: uuid.UUID
+    rating: int
+    comment: str
+
+
+ClientFrame = SendMessage | Typing | Ping | RequestHistory | RequestStaff | LeaveContact | RateConversation
+
+# Longest e-mail address (RFC 5321 path limit, and Django's EmailField).
+MAX_EMAIL_CHARS = 254
+# Longest CSAT comment (CsatRating.COMMENT_MAX_CHARS).
+MAX_CSAT_COMMENT_CHARS = 1000
 
 
 def decode_text_frame(text: str) -> dict[str, Any]:
@@ -87,10 +116,94 @@ def parse_client_frame(content: dict[str, Any], *, max_message_chars: int) -> Cl
         return Ping()
     if frame_type == "history":
         return RequestHistory()
+    if frame_type == "escalate":
+        return RequestStaff()
+    if frame_type == "contact":
+        return _parse_contact(content, max_message_chars=max_message_chars)
+    if frame_type == "csat":
+        return _parse_csat(content)
     raise ProtocolError(
         ErrorCode.UNKNOWN_TYPE,
-        f"Unknown frame type {str(frame_type)[:40]!r}; expected message, typing, ping or history.",
+        f"Unknown frame type {str(frame_type)[:40]!r}; expected message, typing, ping, history, "
+        "escalate, contact or csat.",
     )
+
+
+def parse_uuid(value: Any, field: str) -> uuid.UUID:
+    """A UUID given as a string; anything else is `invalid_field` naming the field."""
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise ProtocolError(ErrorCode.INVALID_FIELD, f'"{field}" must be a UUID string.')
+
+
+def parse_text(
+    value: Any,
+    *,
+    field: str,
+    label: str,
+    max_chars: int,
+    required: bool = True,
+    client_id: str | None = None,
+) -> str:
+    """A trimmed string of at most `max_chars` characters (not empty when `required`); `label` names it
+    in the error a person reads ("The message")."""
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, f'"{field}" must be a string.', client_id=client_id)
+    text = value.strip()
+    if required and not text:
+        raise ProtocolError(ErrorCode.EMPTY_MESSAGE, f"{label} is empty.", client_id=client_id)
+    if len(text) > max_chars:
+        raise ProtocolError(
+            ErrorCode.MESSAGE_TOO_LONG,
+            f"{label} is {len(text)} characters long; the limit is {max_chars}.",
+            client_id=client_id,
+        )
+    return text
+
+
+def _parse_contact(content: dict[str, Any], *, max_message_chars: int) -> LeaveContact:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = content.get("email")
+    if not isinstance(email, str):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, '"email" must be a string.')
+    email = email.strip()
+    try:
+        if len(email) > MAX_EMAIL_CHARS:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise ProtocolError(
+            ErrorCode.INVALID_EMAIL, "Please enter a valid e-mail address, like name@example.com."
+        ) from None
+    message = parse_text(
+        content.get("message", ""),
+        field="message",
+        label="The message",
+        max_chars=max_message_chars,
+        required=False,
+    )
+    return LeaveContact(email=email, message=message)
+
+
+def _parse_csat(content: dict[str, Any]) -> RateConversation:
+    conversation_id = parse_uuid(content.get("conversation"), "conversation")
+    rating = content.get("rating")
+    # bool is an int in Python; true must not count as a rating of 1.
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, '"rating" must be a whole number from 1 to 5.')
+    comment = parse_text(
+        content.get("comment", ""),
+        field="comment",
+        label="The comment",
+        max_chars=MAX_CSAT_COMMENT_CHARS,
+        required=False,
+    )
+    return RateConversation(conversation_id=conversation_id, rating=rating, comment=comment)
 
 
 def _parse_message(content: dict[str, Any], *, max_message_chars: int) -> SendMessage:
@@ -103,19 +216,13 @@ def _parse_message(content: dict[str, Any], *, max_message_chars: int) -> SendMe
         raise ProtocolError(
             ErrorCode.INVALID_FIELD, '"client_id" must be a UUID string made by the client.'
         ) from None
-    echo = str(client_id)
-    text = content.get("text")
-    if not isinstance(text, str):
-        raise ProtocolError(ErrorCode.INVALID_FIELD, '"text" must be a string.', client_id=echo)
-    text = text.strip()
-    if not text:
-        raise ProtocolError(ErrorCode.EMPTY_MESSAGE, "The message is empty.", client_id=echo)
-    if len(text) > max_message_chars:
-        raise ProtocolError(
-            ErrorCode.MESSAGE_TOO_LONG,
-            f"The message is {len(text)} characters long; the limit is {max_message_chars}.",
-            client_id=echo,
-        )
+    text = parse_text(
+        content.get("text"),
+        field="text",
+        label="The message",
+        max_chars=max_message_chars,
+        client_id=str(client_id),
+    )
     return SendMessage(client_id=client_id, text=text)
 
 
@@ -131,7 +238,30 @@ def message_payload(message: Message) -> dict[str, Any]:
         "text": message.text,
         "created": message.created.isoformat(),
         "reply_to": str(message.reply_to.public_id) if message.reply_to_id else None,
+        "author": staff_first_name(message.author) if message.author_id else None,
     }
+
+
+def message_internals(message: Message) -> dict[str, Any]:
+    """For staff only, never part of a customer's frame: how a bot reply was made, and the full name of
+    a staff message's author."""
+    return {
+        "intent": message.intent or None,
+        "intent_probability": message.intent_probability,
+        "confidence": message.confidence,
+        "model_version": message.model_version or None,
+        "author": staff_full_name(message.author) if message.author_id else None,
+    }
+
+
+def staff_first_name(user: Any) -> str:
+    """What customers see of a staff member: the first name, else the user name."""
+    return user.first_name.strip() or user.get_username()
+
+
+def staff_full_name(user: Any) -> str:
+    """What colleagues see of a staff member: the full name, else the user name."""
+    return user.get_full_name().strip() or user.get_username()
 
 
 def conversation_payload(conversation: Conversation | None) -> dict[str, Any]:
@@ -141,7 +271,11 @@ def conversation_payload(conversation: Conversation | None) -> dict[str, Any]:
 
 
 def history_frame(
-    *, conversation: Conversation | None, messages: list[Message], pending_reply: uuid.UUID | None
+    *,
+    conversation: Conversation | None,
+    messages: list[Message],
+    pending_reply: uuid.UUID | None,
+    support: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "type": "history",
@@ -149,6 +283,7 @@ def history_frame(
         "conversation": conversation_payload(conversation),
         "messages": [message_payload(message) for message in messages],
         "pending_reply": str(pending_reply) if pending_reply else None,
+        "support": support,
     }
 
 
@@ -164,8 +299,18 @@ def typing_frame(*, sender: str, is_typing: bool) -> dict[str, Any]:
     return {"type": "typing", "sender": sender, "is_typing": is_typing}
 
 
-def status_frame(*, conversation: dict[str, Any], detail: str) -> dict[str, Any]:
-    return {"type": "status", "conversation": conversation, "detail": detail}
+def status_frame(
+    *, conversation: dict[str, Any], detail: str, support: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {"type": "status", "conversation": conversation, "detail": detail, "support": support}
+
+
+def csat_request_frame(*, conversation_id: str, staff_name: str | None) -> dict[str, Any]:
+    return {"type": "csat_request", "conversation": conversation_id, "staff_name": staff_name}
+
+
+def csat_recorded_frame(*, conversation_id: str, rating: int) -> dict[str, Any]:
+    return {"type": "csat_recorded", "conversation": conversation_id, "rating": rating}
 
 
 def error_frame(*, code: str, detail: str, client_id: str | None = None) -> dict[str, Any]:

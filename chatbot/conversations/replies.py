@@ -5,12 +5,18 @@ binds the event loop (events.bind_event_loop). Whatever happens, the typing indi
 """
 
 import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from chatbot.conversations import engine, events, selectors, services
-from chatbot.conversations.models import Customer, Message
+from chatbot.conversations.models import Conversation, Customer, Message
 from chatbot.conversations.protocol import ErrorCode
+
+if TYPE_CHECKING:
+    from inference.serving import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -39,49 +45,97 @@ def business_slots(*, customer: Customer) -> dict[str, str]:
     return slots
 
 
+class ReplyAbandoned(Exception):
+    """The conversation left the bot (handed to staff) while its reply was being generated."""
+
+
+# How often a streaming reply checks that the conversation is still the bot's.
+STILL_ANSWERING_CHECK_SECONDS = 0.25
+
+
 def answer_customer_message(*, message_id: int) -> Message | None:
     """Generate, stream and store the bot's reply to a customer message.
 
     Returns the stored bot message, or None when there was nothing to do (already answered, staff took
-    over, message gone) or the model failed (then an `error` frame and a system message were sent).
+    over before or during the reply, message gone) or the model failed (then an `error` frame and a
+    system message were sent).
     """
     message = selectors.message_awaiting_bot_reply(message_id=message_id)
     if message is None:
         return None
-    group = message.conversation.group_name
-    events.send_to_group(group, services.typing_event(sender="bot", is_typing=True))
+    conversation = message.conversation
+    events.send_to_group(
+        conversation.group_name,
+        services.typing_event(conversation=conversation, sender="bot", is_typing=True),
+    )
     try:
         return _generate_and_store(message)
     finally:
-        events.send_to_group(group, services.typing_event(sender="bot", is_typing=False))
+        events.send_to_group(
+            conversation.group_name,
+            services.typing_event(conversation=conversation, sender="bot", is_typing=False),
+        )
 
 
-def _generate_and_store(message: Message) -> Message | None:
+def generate_reply(message: Message, *, on_delta: Callable[[str], None] | None = None) -> "Reply":
+    """The model's answer to a customer message, given the dialogue up to it; nothing is stored.
+
+    Used for the bot's own replies and for the drafts staff are offered (chatbot.support.suggestions).
+    Raises engine.EngineUnavailable without a usable model (none trained, or it failed to load), and
+    whatever the model raises while generating.
+    """
     try:
         reply_engine = engine.get_engine()
-    except Exception:
-        logger.exception("No reply engine for message %s", message.pk)
-        services.do_store_reply_failure(message=message, code=ErrorCode.UNAVAILABLE, detail=UNAVAILABLE_TEXT)
-        return None
+    except engine.EngineUnavailable:
+        raise
+    except Exception as error:
+        raise engine.EngineUnavailable(f"the model failed to load: {error}") from error
 
     from inference.serving import Turn  # with the engine: torch only where replies are made
 
-    group = message.conversation.group_name
-    reply_to = str(message.public_id)
     dialogue = selectors.dialogue_before_reply(message=message, turns=settings.CHATBOT_CONTEXT_TURNS)
+    reply = reply_engine.reply(
+        [Turn(role=sender, text=text) for sender, text in dialogue],
+        slots=business_slots(customer=message.conversation.customer),
+        on_delta=on_delta,
+    )
+    if not reply.text.strip():
+        raise ValueError("the model generated an empty reply")
+    return reply
+
+
+def _generate_and_store(message: Message) -> Message | None:
+    conversation = message.conversation
+    reply_to = str(message.public_id)
+    next_check = time.monotonic() + STILL_ANSWERING_CHECK_SECONDS
 
     def send_delta(delta: str) -> None:
+        nonlocal next_check
+        if time.monotonic() >= next_check:
+            # Staff took over mid-reply: stop generating, and stop showing the customer the bot's words.
+            if not selectors.conversation_has_status(
+                conversation=conversation, status=Conversation.Status.BOT
+            ):
+                raise ReplyAbandoned
+            next_check = time.monotonic() + STILL_ANSWERING_CHECK_SECONDS
         if delta:
-            events.send_to_group(group, {"type": "chat.token", "reply_to": reply_to, "delta": delta})
+            event = {
+                "type": "chat.token",
+                "conversation": str(conversation.public_id),
+                "reply_to": reply_to,
+                "delta": delta,
+            }
+            events.send_to_group(conversation.group_name, event)
 
     try:
-        reply = reply_engine.reply(
-            [Turn(role=sender, text=text) for sender, text in dialogue],
-            slots=business_slots(customer=message.conversation.customer),
-            on_delta=send_delta,
-        )
-        if not reply.text.strip():
-            raise ValueError("the model generated an empty reply")
+        reply = generate_reply(message, on_delta=send_delta)
+    except ReplyAbandoned:
+        logger.info("Conversation %s went to staff while answering message %s", conversation.pk, message.pk)
+        return None
+    except engine.EngineUnavailable:
+        logger.exception("No reply engine for message %s", message.pk)
+        services.do_store_reply_failure(message=message, code=ErrorCode.UNAVAILABLE, detail=UNAVAILABLE_TEXT)
+        return None
     except Exception:
         logger.exception("Generating the reply to message %s failed", message.pk)
         services.do_store_reply_failure(

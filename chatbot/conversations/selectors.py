@@ -18,7 +18,7 @@ def open_conversation(*, customer: Customer) -> Conversation | None:
 
 def conversation_messages(*, conversation: Conversation, limit: int = HISTORY_LIMIT) -> list[Message]:
     """The newest `limit` messages, oldest first."""
-    newest = conversation.messages.select_related("reply_to").order_by("-created", "-id")[:limit]
+    newest = conversation.messages.select_related("reply_to", "author").order_by("-created", "-id")[:limit]
     return list(reversed(newest))
 
 
@@ -38,7 +38,7 @@ def pending_reply_client_id(*, conversation: Conversation) -> uuid.UUID | None:
 
 def customer_message_by_client_id(*, customer: Customer, client_id: uuid.UUID) -> Message | None:
     return (
-        Message.objects.select_related("reply_to", "conversation")
+        Message.objects.select_related("reply_to", "conversation", "author")
         .filter(conversation__customer=customer, sender=Message.Sender.CUSTOMER, client_id=client_id)
         .first()
     )
@@ -71,6 +71,25 @@ def dialogue_before_reply(*, message: Message, turns: int) -> list[tuple[str, st
         .values_list("sender", "text")[:turns]
     )
     return list(reversed(rows))
+
+
+def conversation_has_status(*, conversation: Conversation, status: str) -> bool:
+    return Conversation.objects.filter(pk=conversation.pk, status=status).exists()
+
+
+def lock_conversation_if_bot(*, conversation: Conversation) -> bool:
+    """Inside a transaction: lock the conversation's row and say whether the bot still answers it.
+
+    PostgreSQL holds the row lock until commit, so an escalation's conditional update waits for it (or
+    this waits for the escalation's); SQLite's immediate transactions serialise writers anyway.
+    """
+    status = (
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status == Conversation.Status.BOT
 
 
 def active_model_version() -> ModelVersion | None:

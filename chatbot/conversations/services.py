@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chatbot.conversations import events, protocol, selectors, throttling
+from chatbot.conversations import events, protocol, selectors, signals, throttling
 from chatbot.conversations.dispatch import dispatch_reply
 from chatbot.conversations.models import Conversation, Customer, Message, ModelVersion
 from chatbot.conversations.protocol import ErrorCode, ProtocolError
@@ -43,11 +43,24 @@ class BotReply:
 
 
 def message_event(message: Message) -> dict[str, Any]:
-    return {"type": "chat.message", "message": protocol.message_payload(message)}
+    """`message` for the conversation's group. `internals` (intent, confidence) are for staff consoles;
+    the customer socket only ever sends `message` on."""
+    return {
+        "type": "chat.message",
+        "conversation": str(message.conversation.public_id),
+        "message": protocol.message_payload(message),
+        "internals": protocol.message_internals(message),
+    }
 
 
-def typing_event(*, sender: str, is_typing: bool) -> dict[str, Any]:
-    return {"type": "chat.typing", "sender": sender, "is_typing": is_typing}
+def typing_event(*, conversation: Conversation, sender: str, is_typing: bool, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "chat.typing",
+        "conversation": str(conversation.public_id),
+        "sender": sender,
+        "is_typing": is_typing,
+        **extra,
+    }
 
 
 def check_customer_message(*, customer: Customer, client_id: uuid.UUID) -> Message | None:
@@ -93,7 +106,9 @@ def do_receive_customer_message(
 ) -> ReceivedMessage:
     """Store a customer message; after commit acknowledge it to the conversation and start the reply.
 
-    Idempotent by client_id: a resend returns the stored message and starts nothing.
+    Idempotent by client_id: a resend returns the stored message and starts nothing. The bot answers
+    only if the conversation is still the bot's once `customer_message_stored` was handled (a receiver
+    may have handed it to staff).
     """
     try:
         with transaction.atomic():
@@ -102,7 +117,9 @@ def do_receive_customer_message(
             )
             Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
             events.send_to_group_on_commit(conversation.group_name, message_event(message))
-            if conversation.status == Conversation.Status.BOT:
+            signals.customer_message_stored.send(sender=Message, message=message)
+            status = Conversation.objects.filter(pk=conversation.pk).values_list("status", flat=True).get()
+            if status == Conversation.Status.BOT:
                 transaction.on_commit(lambda: dispatch_reply(message_id=message.pk), robust=True)
     except IntegrityError:
         existing = selectors.customer_message_by_client_id(
@@ -116,18 +133,28 @@ def do_receive_customer_message(
 
 def do_send_customer_typing(*, conversation: Conversation, is_typing: bool) -> None:
     """Tell the conversation's other sockets (staff consoles) whether the customer is typing."""
-    events.send_to_group(conversation.group_name, {"type": "customer.typing", "is_typing": is_typing})
+    events.send_to_group(
+        conversation.group_name,
+        {"type": "customer.typing", "conversation": str(conversation.public_id), "is_typing": is_typing},
+    )
 
 
 def do_store_bot_reply(*, message: Message, reply: BotReply) -> Message | None:
     """Store the bot's answer to `message` and announce it after commit.
 
     None when a reply was already stored (a redelivered task lost the race): the database's
-    one-bot-reply-per-message constraint decides, never a read-then-write check.
+    one-bot-reply-per-message constraint decides, never a read-then-write check. None as well when the
+    conversation was handed to staff while the reply was being generated: the status is read under the
+    conversation's row lock, the same lock an escalation's conditional update takes.
     """
     conversation = message.conversation
     try:
         with transaction.atomic():
+            if not selectors.lock_conversation_if_bot(conversation=conversation):
+                logger.info(
+                    "Conversation %s left the bot; dropping the reply to %s", conversation.pk, message.pk
+                )
+                return None
             bot_message = Message.objects.create(
                 conversation=conversation,
                 sender=Message.Sender.BOT,
@@ -143,6 +170,7 @@ def do_store_bot_reply(*, message: Message, reply: BotReply) -> Message | None:
             )
             Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
             events.send_to_group_on_commit(conversation.group_name, message_event(bot_message))
+            signals.bot_reply_stored.send(sender=Message, message=bot_message)
     except IntegrityError:
         logger.info("Message %s already has a bot reply; not storing another", message.pk)
         return None
@@ -156,7 +184,13 @@ def do_store_reply_failure(*, message: Message, code: str, detail: str) -> Messa
         notice = Message.objects.create(
             conversation=conversation, sender=Message.Sender.SYSTEM, text=detail, reply_to=message
         )
-        error = {"type": "chat.error", "code": code, "detail": detail, "client_id": str(message.client_id)}
+        error = {
+            "type": "chat.error",
+            "conversation": str(conversation.public_id),
+            "code": code,
+            "detail": detail,
+            "client_id": str(message.client_id),
+        }
         events.send_to_group_on_commit(conversation.group_name, error)
         events.send_to_group_on_commit(conversation.group_name, message_event(notice))
     return notice

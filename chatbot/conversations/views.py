@@ -9,7 +9,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from chatbot.conversations import identity
-from chatbot.conversations.protocol import PROTOCOL_VERSION
+from chatbot.conversations.protocol import MAX_CSAT_COMMENT_CHARS, PROTOCOL_VERSION
+from chatbot.support.config import support_config
 
 
 def chat_config() -> dict[str, Any]:
@@ -20,6 +21,9 @@ def chat_config() -> dict[str, Any]:
         "maxMessageChars": settings.CHATBOT_MAX_MESSAGE_CHARS,
         "replyTimeoutSeconds": settings.CHATBOT_REPLY_TIMEOUT_SECONDS,
         "companyName": settings.CHATBOT_COMPANY_NAME,
+        # The "Talk to a person" button (docs/support.md): shown unless an admin switched requests off.
+        "talkToPerson": support_config().escalate_on_request,
+        "maxCsatCommentChars": MAX_CSAT_COMMENT_CHARS,
     }
 
 

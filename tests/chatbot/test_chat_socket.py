@@ -58,6 +58,7 @@ async def test_it_sends_an_empty_history_before_the_first_message(customer):
         "conversation": {"id": None, "status": "bot"},
         "messages": [],
         "pending_reply": None,
+        "support": None,
     }
     await socket.disconnect()
 

@@ -65,7 +65,16 @@ def test_each_page_carries_the_chat_configuration(client, settings, url, templat
         "maxMessageChars": 500,
         "replyTimeoutSeconds": settings.CHATBOT_REPLY_TIMEOUT_SECONDS,
         "companyName": "Northwind Outfitters",
+        "talkToPerson": True,
+        "maxCsatCommentChars": 1000,
     }
+
+
+def test_the_talk_to_a_person_button_follows_the_admins_switch(client):
+    from chatbot.support.models import SupportSettings
+
+    SupportSettings.objects.create(escalate_on_request=False)
+    assert chat_config_of(client.get("/"))["talkToPerson"] is False
 
 
 def test_only_the_embed_page_may_be_framed(client):
