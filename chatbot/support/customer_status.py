@@ -21,7 +21,7 @@ def support_state(conversation: Conversation | None) -> dict[str, Any] | None:
     config = support_config()
     within_hours = config.within_hours()
     waiting = conversation.status == Conversation.Status.WAITING_FOR_STAFF
-    return {
+    state = {
         "queue_position": selectors.queue_position(escalation=escalation) if waiting else None,
         "staff_available": selectors.staff_available(config=config) if waiting else True,
         "within_hours": within_hours,
@@ -30,6 +30,8 @@ def support_state(conversation: Conversation | None) -> dict[str, Any] | None:
         "contact_left": escalation.contact_left is not None,
         "contact_email": escalation.contact_email or None,
     }
+    state["detail"] = status_detail(conversation, state)
+    return state
 
 
 def status_detail(conversation: Conversation, state: dict[str, Any] | None) -> str:

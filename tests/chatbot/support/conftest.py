@@ -3,7 +3,18 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.chatbot.fakes import ScriptedEngine
 from tests.chatbot.support.factories import PASSWORD, make_staff
+
+
+@pytest.fixture(autouse=True)
+def scripted_engine(monkeypatch) -> ScriptedEngine:
+    """Bot replies and staff drafts come from the scripted engine unless a test loads the real model."""
+    from chatbot.conversations import engine
+
+    fake = ScriptedEngine()
+    monkeypatch.setattr(engine, "get_engine", lambda: fake)
+    return fake
 
 
 @pytest.fixture
