@@ -153,6 +153,24 @@ def test_the_lean_decoder_step_equals_full_recomputation_even_after_dropping_row
     torch.testing.assert_close(torch.stack(stepped_after, dim=1), full[[2, 0], 4:], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("rows", [1, 5])
+def test_the_decoder_step_with_onednn_packed_matrices_equals_full_recomputation(rows):
+    torch.manual_seed(0)
+    config = ModelConfig.preset("small", intents=("billing", "shipping"), vocab_size=8000)
+    model = Seq2SeqTransformer(config).eval()
+    step = DecoderStep(model)
+    if torch.backends.mkldnn.is_available():  # the small shape is big enough for the packed kernels
+        assert step.output_projection.packed is not None and step.layers[0].up.packed is not None
+    src = random_ids(rows, 12)
+    tgt = torch.cat([torch.full((rows, 1), BOS), random_ids(rows, 5, seed=9)], dim=1)
+    with torch.inference_mode():
+        memory, mask = model.encode(src)
+        full = model.decode(tgt, memory, mask)
+        cache = model.new_kv_cache(memory, mask, max_len=tgt.size(1))
+        stepped = torch.stack([step(tgt[:, t], cache) for t in range(tgt.size(1))], dim=1)
+    torch.testing.assert_close(stepped, full, rtol=1e-4, atol=2e-4)
+
+
 def test_the_lean_decoder_step_leaves_quantized_models_to_decode():
     model = make_model()
     assert DecoderStep.supports(model)
