@@ -150,6 +150,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--strategy", default="greedy", choices=("greedy", "beam"))
     parser.add_argument("--num-beams", type=int, default=4)
     parser.add_argument("--no-repeat-ngram-size", type=int, default=0)
+    parser.add_argument(
+        "--consensus-samples", type=int, default=0, help="consensus decoding: sampled candidates (0 = off)"
+    )
+    parser.add_argument("--consensus-temperature", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=1337, help="for sampled candidates")
     parser.add_argument("--device", default=None)
     return parser.parse_args(argv)
 
@@ -170,8 +175,14 @@ def main(argv: Sequence[str] | None = None) -> dict:
         strategy=args.strategy,
         num_beams=args.num_beams,
         no_repeat_ngram_size=args.no_repeat_ngram_size,
+        seed=args.seed,
     )
-    engine.settings = ServingSettings(generation=generation, max_turns=engine.settings.max_turns)
+    engine.settings = ServingSettings(
+        generation=generation,
+        max_turns=engine.settings.max_turns,
+        consensus_samples=args.consensus_samples,
+        consensus_temperature=args.consensus_temperature,
+    )
 
     judge = ReplyJudge(train)
     raw, shown, intents, latency = evaluate_model(
@@ -207,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "strategy": args.strategy,
             "num_beams": args.num_beams,
             "no_repeat_ngram_size": args.no_repeat_ngram_size,
+            "consensus_samples": args.consensus_samples,
+            "consensus_temperature": args.consensus_temperature,
             "max_new_tokens": generation.max_new_tokens,
         },
         "systems": systems,

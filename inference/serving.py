@@ -23,8 +23,9 @@ import torch
 
 from inference import versions
 from inference.checkpoint import load_model
+from inference.consensus import consensus_index
 from inference.data import ROLES, Turn
-from inference.generate import GenerationSettings, default_device, generate, stream
+from inference.generate import GeneratedSequence, GenerationSettings, default_device, generate, stream
 from inference.model import Seq2SeqTransformer
 from inference.placeholders import StreamingFiller, extract_entities, normalise_slots
 from inference.tokenizer import StreamDecoder, Tokenizer
@@ -52,6 +53,16 @@ class ServingSettings:
         default_factory=lambda: GenerationSettings(strategy="greedy", no_repeat_ngram_size=0)
     )
     max_turns: int = 6  # conversation turns the encoder sees, newest last
+    # Consensus decoding (inference/consensus.py): > 0 answers with the most central of the greedy reply and
+    # this many sampled ones, at this temperature. The reply then arrives whole, not token by token.
+    consensus_samples: int = 0
+    consensus_temperature: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.consensus_samples < 0:
+            raise ValueError(f"consensus_samples must be >= 0, got {self.consensus_samples}")
+        if self.consensus_temperature <= 0:
+            raise ValueError(f"consensus_temperature must be > 0, got {self.consensus_temperature}")
 
 
 def reply_confidence(token_logprobs: Sequence[float], intent_probability: float) -> float:
@@ -159,11 +170,10 @@ class ReplyEngine:
         ]
         with self._lock:
             started = time.perf_counter()
-            if self.settings.generation.strategy == "beam":  # beam search only has a final result
-                results = generate(self.model, sources, self.settings.generation)
-                for row, result in zip(rows, results, strict=True):
-                    for token_id in result.token_ids:
-                        row.emit(row.decoder.push(token_id))
+            if self.settings.consensus_samples:
+                results = self._emit_whole(rows, self._consensus(sources))
+            elif self.settings.generation.strategy == "beam":  # beam search only has a final result
+                results = self._emit_whole(rows, generate(self.model, sources, self.settings.generation))
             else:
                 results = self._stream(sources, rows, started)
             total = time.perf_counter() - started
@@ -185,6 +195,26 @@ class ReplyEngine:
                 )
             )
         return replies
+
+    def _consensus(self, sources: list[list[int]]) -> list[GeneratedSequence]:
+        """Per source, the most central of its greedy reply and `consensus_samples` sampled ones."""
+        generation, samples = self.settings.generation, self.settings.consensus_samples
+        greedy = generate(self.model, sources, replace(generation, strategy="greedy"))
+        sampling = replace(generation, strategy="sample", temperature=self.settings.consensus_temperature)
+        sampled = generate(self.model, [source for source in sources for _ in range(samples)], sampling)
+        chosen = []
+        for index, first in enumerate(greedy):
+            candidates = [first, *sampled[index * samples : (index + 1) * samples]]
+            texts = [self.tokenizer.decode(candidate.token_ids) for candidate in candidates]
+            chosen.append(candidates[consensus_index(texts)])
+        return chosen
+
+    @staticmethod
+    def _emit_whole(rows: list[_RowState], results: list[GeneratedSequence]) -> list[GeneratedSequence]:
+        for row, result in zip(rows, results, strict=True):
+            for token_id in result.token_ids:
+                row.emit(row.decoder.push(token_id))
+        return results
 
     def _stream(self, sources: list[list[int]], rows: list[_RowState], started: float):
         token_stream = stream(self.model, sources, self.settings.generation)

@@ -1,12 +1,14 @@
 """ReplyEngine: a Reply with every field in range, streamed deltas that add up, never a raw placeholder."""
 
 import threading
+from dataclasses import replace
 
 import pytest
 
 from inference import versions
 from inference.evaluate import shows_raw_placeholder
-from inference.serving import Reply, ReplyEngine, Turn, reply_confidence
+from inference.generate import generate
+from inference.serving import Reply, ReplyEngine, ServingSettings, Turn, reply_confidence
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +98,24 @@ def test_confidence_is_the_geometric_mean_of_token_likelihood_and_intent_probabi
     assert reply_confidence([0.0, 0.0], 1.0) == 1.0
     assert reply_confidence([-0.5, -1.5], 0.5) == pytest.approx((0.3678794 * 0.5) ** 0.5)
     assert reply_confidence([], 0.9) == 0.0
+
+
+def test_consensus_decoding_answers_with_one_of_its_candidates_and_is_reproducible(engine):
+    generation = replace(engine.settings.generation, seed=7)
+    consensus = ReplyEngine(
+        model=engine.model,
+        tokenizer=engine.tokenizer,
+        version=engine.version,
+        settings=ServingSettings(generation=generation, consensus_samples=4, consensus_temperature=1.0),
+    )
+    turns = [Turn("customer", "how do I get my money back")]
+    deltas = []
+    reply = consensus.reply(turns, on_delta=deltas.append)
+    assert "".join(deltas) == reply.text
+    assert 0.0 <= reply.confidence <= 1.0
+    source = consensus.render(turns)
+    greedy = generate(engine.model, [source], replace(generation, strategy="greedy"))
+    sampled = generate(engine.model, [source] * 4, replace(generation, strategy="sample", temperature=1.0))
+    candidates = {engine.tokenizer.decode(candidate.token_ids) for candidate in [*greedy, *sampled]}
+    assert reply.raw_text in candidates
+    assert consensus.reply(turns).raw_text == reply.raw_text
