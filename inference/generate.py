@@ -196,17 +196,16 @@ def _decode_incrementally(
     banned = never_generated(config, settings, src.device)
     next_input = torch.full((len(sources),), config.bos_id, dtype=torch.long, device=src.device)
     for _ in range(settings.max_new_tokens):
-        scores = decode_step(next_input, cache).float()  # (b, V)
-        # Reported log-probs are the model's own: log_softmax(scores)[chosen] = scores[chosen] - logsumexp.
-        # Bans below only touch tokens that are then never chosen, so scores[chosen] stays the model's.
-        log_normalizer = torch.logsumexp(scores, dim=-1)  # (b,)
+        # Choosing from log-probabilities is choosing from the logits (softmax is shift-invariant), and the
+        # bans below only touch tokens that are then never chosen: the reported log-probs are the model's own.
+        scores = torch.log_softmax(decode_step(next_input, cache).float(), dim=-1)  # (b, V)
         scores.index_fill_(1, banned, float("-inf"))  # in place: the decoder output is ours to modify
         if settings.no_repeat_ngram_size:
             histories = [rows[row].token_ids for row in active]
             ban_repeated_ngrams(scores, histories, settings.no_repeat_ngram_size)
         chosen = sample_next_token(scores, temperature=temperature, top_p=settings.top_p, generator=generator)
         chosen_ids = chosen.tolist()
-        chosen_logprobs = (scores.gather(1, chosen[:, None])[:, 0] - log_normalizer).tolist()
+        chosen_logprobs = scores.gather(1, chosen[:, None])[:, 0].tolist()
 
         step: list[StepToken | None] = [None] * len(sources)
         still_running = []
