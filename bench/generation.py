@@ -5,16 +5,22 @@
 The `small` shape (d_model 256, 4 heads, FFN 1024, 3+3 layers, vocab 8000), randomly initialised: speed does
 not depend on what the weights learned. 64-token sources, 128 new tokens with EOS suppressed, batch 1 and 16,
 torch and CTranslate2 threads = CPU cores. Hugging Face runs a Marian model of the same shape (use_cache=True,
-inference_mode, greedy); CTranslate2 runs OUR weights, converted by `inference_to_ctranslate2` below, after
+inference_mode, greedy); CTranslate2 runs OUR weights, converted by `bench/ctranslate2_export.py`, after
 a check that it scores a target exactly like our model does. Needs bench/requirements.txt.
+
+Every engine is measured in a fresh process of its own (two OpenMP runtimes in one process disturb each
+other), and the engines take turns over several rounds so that a slow minute of a shared machine hits them
+all alike; the table gives each engine's median over all its timed runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -148,48 +154,83 @@ def check_ctranslate2_scores_like_ours(model: Seq2SeqTransformer, translator, so
     return difference
 
 
-def measure_all(repeats: int, threads: int) -> tuple[list[Measurement], dict[str, str]]:
-    import ctranslate2
+ENGINES = (
+    "ours (float32)",
+    "ours (int8 dynamic)",
+    "Hugging Face Marian generate()",
+    "CTranslate2 float32 (our weights)",
+    "CTranslate2 int8 (our weights)",
+)
 
+
+def measure_one(engine: str, batch_size: int, repeats: int, threads: int) -> tuple[list[float], int, str]:
+    """Timed runs of one engine at one batch size, in this process: (seconds per run, new tokens, note)."""
     config = ModelConfig.preset("small")
     torch.manual_seed(0)
     model = Seq2SeqTransformer(config).eval()
-    quantized = quantize_dynamic_int8(model)
-    hf_model = hugging_face_marian(config)
-    notes: dict[str, str] = {}
+    sources = make_sources(batch_size, config.vocab_size, seed=batch_size)
+    note = ""
+    if engine.startswith("ours"):
+        run = our_engine(quantize_dynamic_int8(model) if "int8" in engine else model, sources)
+        return (*timed_runs(run, repeats), note)
+    if engine.startswith("Hugging Face"):
+        return (*timed_runs(hugging_face_engine(hugging_face_marian(config), sources), repeats), note)
+    import ctranslate2
+
     with tempfile.TemporaryDirectory() as directory:
         export_to_ctranslate2(model, Path(directory) / "ct2")
-        translators = {
-            compute_type: ctranslate2.Translator(
-                str(Path(directory) / "ct2"), device="cpu", compute_type=compute_type, intra_threads=threads
-            )
-            for compute_type in ("float32", "int8")
-        }
-        difference = check_ctranslate2_scores_like_ours(
-            model, translators["float32"], make_sources(1, 8000, 1)[0]
+        compute_type = "int8" if "int8" in engine else "float32"
+        translator = ctranslate2.Translator(
+            str(Path(directory) / "ct2"), device="cpu", compute_type=compute_type, intra_threads=threads
         )
-        notes["ctranslate2 check"] = f"max per-token log-prob difference vs our model: {difference:.1e}"
-        engines = {
-            "ours (float32)": lambda sources: our_engine(model, sources),
-            "ours (int8 dynamic)": lambda sources: our_engine(quantized, sources),
-            "Hugging Face Marian generate()": lambda sources: hugging_face_engine(hf_model, sources),
-            "CTranslate2 float32 (our weights)": lambda sources: ctranslate2_engine(
-                translators["float32"], sources
-            ),
-            "CTranslate2 int8 (our weights)": lambda sources: ctranslate2_engine(
-                translators["int8"], sources
-            ),
-        }
-        measurements = []
+        if compute_type == "float32":
+            difference = check_ctranslate2_scores_like_ours(model, translator, make_sources(1, 8000, 1)[0])
+            note = f"max per-token log-prob difference vs our model: {difference:.1e}"
+        return (*timed_runs(ctranslate2_engine(translator, sources), repeats), note)
+
+
+def measure_all(repeats: int, threads: int, rounds: int) -> tuple[list[Measurement], dict[str, str]]:
+    """Each (engine, batch size) in a fresh child process, every round, the engines taking turns."""
+    seconds: dict[tuple[str, int], list[float]] = {}
+    new_tokens: dict[tuple[str, int], int] = {}
+    notes: dict[str, str] = {}
+    for round_number in range(1, rounds + 1):
         for batch_size in BATCH_SIZES:
-            sources = make_sources(batch_size, config.vocab_size, seed=batch_size)
-            for name, make_run in engines.items():
-                seconds, new_tokens = timed_runs(make_run(sources), repeats)
-                measurements.append(Measurement(name, batch_size, seconds, new_tokens))
+            for engine in ENGINES:
+                child = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.generation",
+                        "--child",
+                        engine,
+                        "--batch-size",
+                        str(batch_size),
+                        "--repeats",
+                        str(repeats),
+                        "--threads",
+                        str(threads),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                result = json.loads(child.stdout.strip().splitlines()[-1])
+                seconds.setdefault((engine, batch_size), []).extend(result["seconds"])
+                new_tokens[(engine, batch_size)] = result["new_tokens"]
+                if result["note"]:
+                    notes["ctranslate2 check"] = result["note"]
                 print(
-                    f"batch {batch_size:2d}  {name:36s} {measurements[-1].tokens_per_second:8.0f} tok/s",
+                    f"round {round_number}  batch {batch_size:2d}  {engine:36s} "
+                    f"{result['new_tokens'] / statistics.median(result['seconds']):8.0f} tok/s",
+                    file=sys.stderr,
                     flush=True,
                 )
+    measurements = [
+        Measurement(engine, batch_size, seconds[(engine, batch_size)], new_tokens[(engine, batch_size)])
+        for batch_size in BATCH_SIZES
+        for engine in ENGINES
+    ]
     return measurements, notes
 
 
@@ -200,6 +241,7 @@ def render(
     import transformers
 
     by_key = {(m.engine, m.batch_size): m.tokens_per_second for m in measurements}
+    runs = len(measurements[0].seconds)
     lines = [
         TABLE_START,
         f"Command: `{command}`",
@@ -208,7 +250,8 @@ def render(
         f"load average before the run: {load}. torch {torch.__version__}, "
         f"transformers {transformers.__version__}, ctranslate2 {ctranslate2.__version__}.",
         f"Workload: `small` shape, {SOURCE_LENGTH}-token source, {NEW_TOKENS} new tokens (EOS suppressed), "
-        "greedy; new tokens per second, median of the timed runs.",
+        f"greedy; new tokens per second, median of all timed runs ({runs} per engine and batch size, "
+        "each engine in its own process, the engines taking turns).",
         "",
         "| engine | batch | tokens/s | × Hugging Face | × CTranslate2 float32 |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -240,13 +283,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per engine and batch size")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per engine, batch size and round")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch and CTranslate2 threads")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each engine takes, in fresh processes")
     parser.add_argument("--write", type=Path, help="markdown file to put the table into (between markers)")
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)  # one measurement, as JSON
+    parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.child:
+        seconds, new_tokens, note = measure_one(args.child, args.batch_size, args.repeats, args.threads)
+        print(json.dumps({"seconds": seconds, "new_tokens": new_tokens, "note": note}))
+        return
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    measurements, notes = measure_all(args.repeats, args.threads)
+    measurements, notes = measure_all(args.repeats, args.threads, args.rounds)
     command = "python -m bench.generation " + " ".join(sys.argv[1:])
     table = render(measurements, notes, command.strip(), args.threads, load)
     print(table)
