@@ -106,7 +106,7 @@ def decode_text_frame(text: str) -> dict[str, Any]:
 def parse_client_frame(content: dict[str, Any], *, max_message_chars: int) -> ClientFrame:
     frame_type = content.get("type")
     if frame_type == "message":
-        return _parse_message(content, max_message_chars=max_message_chars)
+        return parse_message_fields(content, max_message_chars=max_message_chars)
     if frame_type == "typing":
         is_typing = content.get("is_typing")
         if not isinstance(is_typing, bool):
@@ -206,16 +206,15 @@ def _parse_csat(content: dict[str, Any]) -> RateConversation:
     return RateConversation(conversation_id=conversation_id, rating=rating, comment=comment)
 
 
-def _parse_message(content: dict[str, Any], *, max_message_chars: int) -> SendMessage:
+def parse_message_fields(content: dict[str, Any], *, max_message_chars: int) -> SendMessage:
+    """The client_id and text of a `message` frame (the customer's, and the staff console's)."""
     raw_client_id = content.get("client_id")
-    if not isinstance(raw_client_id, str):
-        raise ProtocolError(ErrorCode.INVALID_FIELD, '"client_id" must be a UUID string made by the client.')
     try:
-        client_id = uuid.UUID(raw_client_id)
+        client_id = uuid.UUID(raw_client_id) if isinstance(raw_client_id, str) else None
     except ValueError:
-        raise ProtocolError(
-            ErrorCode.INVALID_FIELD, '"client_id" must be a UUID string made by the client.'
-        ) from None
+        client_id = None
+    if client_id is None:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, '"client_id" must be a UUID string made by the client.')
     text = parse_text(
         content.get("text"),
         field="text",

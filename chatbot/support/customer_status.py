@@ -1,31 +1,53 @@
 """What a customer is told about the hand-over: the `support` object of `history` and `status` frames and
 the sentence shown above the chat (docs/protocol.md, "SUPPORT")."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from chatbot.conversations.models import Conversation
 from chatbot.conversations.protocol import conversation_payload, staff_first_name
 from chatbot.support import selectors
-from chatbot.support.config import support_config
+from chatbot.support.config import SupportConfig, support_config
+from chatbot.support.models import Escalation
 
 LEAVE_CONTACT = "Leave your e-mail address and a message, and we will get back to you."
 
 
-def support_state(conversation: Conversation | None) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class QueueView:
+    """What every waiting customer's line depends on, read once for all of them."""
+
+    config: SupportConfig
+    staff_available: bool
+    positions: dict[int, int]  # escalation id -> place in the queue
+
+    @classmethod
+    def now(cls, waiting: list[Escalation] | None = None) -> "QueueView":
+        config = support_config()
+        waiting = list(selectors.waiting_escalations()) if waiting is None else waiting
+        return cls(
+            config=config,
+            staff_available=selectors.staff_available(config=config),
+            positions={escalation.pk: place for place, escalation in enumerate(waiting, start=1)},
+        )
+
+
+def support_state(
+    conversation: Conversation | None, *, escalation: Escalation | None = None, view: QueueView | None = None
+) -> dict[str, Any] | None:
     """SUPPORT for a conversation waiting for or with staff; None while the bot (or nobody) answers."""
     if conversation is None or conversation.status in (Conversation.Status.BOT, Conversation.Status.CLOSED):
         return None
-    escalation = selectors.open_escalation(conversation=conversation)
+    escalation = escalation or selectors.open_escalation(conversation=conversation)
     if escalation is None:
         return None
-    config = support_config()
-    within_hours = config.within_hours()
+    view = view or QueueView.now()
     waiting = conversation.status == Conversation.Status.WAITING_FOR_STAFF
     state = {
-        "queue_position": selectors.queue_position(escalation=escalation) if waiting else None,
-        "staff_available": selectors.staff_available(config=config) if waiting else True,
-        "within_hours": within_hours,
-        "hours": config.hours_text(),
+        "queue_position": view.positions.get(escalation.pk) if waiting else None,
+        "staff_available": view.staff_available if waiting else True,
+        "within_hours": view.config.within_hours(),
+        "hours": view.config.hours_text(),
         "staff_name": staff_first_name(escalation.assignee) if escalation.assignee_id else None,
         "contact_left": escalation.contact_left is not None,
         "contact_email": escalation.contact_email or None,
@@ -54,9 +76,11 @@ def status_detail(conversation: Conversation, state: dict[str, Any] | None) -> s
     return f"A support agent will join shortly — {place}."
 
 
-def status_event(conversation: Conversation) -> dict[str, Any]:
+def status_event(
+    conversation: Conversation, *, escalation: Escalation | None = None, view: QueueView | None = None
+) -> dict[str, Any]:
     """The chat.status event for the conversation's group (the customer socket makes a `status` frame)."""
-    state = support_state(conversation)
+    state = support_state(conversation, escalation=escalation, view=view)
     return {
         "type": "chat.status",
         "conversation": conversation_payload(conversation),

@@ -66,9 +66,11 @@ def send_customer_status(conversation: Conversation) -> None:
 
 def update_waiting_customers() -> None:
     """Every waiting customer whose status line changed (queue place, staff online) gets the new one."""
-    for escalation in selectors.waiting_escalations():
+    waiting = list(selectors.waiting_escalations())
+    view = customer_status.QueueView.now(waiting)
+    for escalation in waiting:
         conversation = escalation.conversation
-        event = customer_status.status_event(conversation)
+        event = customer_status.status_event(conversation, escalation=escalation, view=view)
         if cache.get(_last_status_key(conversation)) != event["detail"]:
             cache.set(_last_status_key(conversation), event["detail"], timeout=_LAST_STATUS_SECONDS)
             events.send_to_group(conversation.group_name, event)

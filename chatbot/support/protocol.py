@@ -18,6 +18,7 @@ from chatbot.conversations.protocol import (
     ProtocolError,
     message_internals,
     message_payload,
+    parse_message_fields,
     parse_text,
     parse_uuid,
     staff_full_name,
@@ -156,18 +157,14 @@ def parse_staff_frame(content: dict[str, Any], *, max_message_chars: int) -> Sta
 def _parse_message(
     content: dict[str, Any], conversation_id: uuid.UUID, *, max_message_chars: int
 ) -> StaffMessage:
-    client_id = parse_uuid(content.get("client_id"), "client_id")
-    text = parse_text(
-        content.get("text"),
-        field="text",
-        label="The message",
-        max_chars=max_message_chars,
-        client_id=str(client_id),
-    )
+    fields = parse_message_fields(content, max_message_chars=max_message_chars)
     raw_suggestion = content.get("suggestion")
     suggestion_id = None if raw_suggestion is None else parse_uuid(raw_suggestion, "suggestion")
     return StaffMessage(
-        conversation_id=conversation_id, client_id=client_id, text=text, suggestion_id=suggestion_id
+        conversation_id=conversation_id,
+        client_id=fields.client_id,
+        text=fields.text,
+        suggestion_id=suggestion_id,
     )
 
 
@@ -232,6 +229,8 @@ def note_payload(note: InternalNote) -> dict[str, Any]:
 
 
 def event_payload(event: SupportEvent) -> dict[str, Any]:
+    """EVENT; reason_label reads the escalation reason or resolution outcome as a person would."""
+    labels = {**dict(Escalation.Reason.choices), **dict(Escalation.Outcome.choices)}
     return {
         "kind": event.kind,
         "label": event.get_kind_display(),
@@ -239,6 +238,7 @@ def event_payload(event: SupportEvent) -> dict[str, Any]:
         "actor": staff_name(event.actor),
         "target": staff_name(event.target),
         "reason": event.reason,
+        "reason_label": labels.get(event.reason, event.reason),
     }
 
 

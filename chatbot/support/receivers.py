@@ -16,14 +16,7 @@ from chatbot.support.suggestions import dispatch_suggestion
 def on_customer_message(sender: Any, message: Message, **kwargs: Any) -> None:
     status = Conversation.objects.filter(pk=message.conversation_id).values_list("status", flat=True).get()
     if status == Conversation.Status.BOT:
-        trigger = triggers.customer_message_trigger(message)
-        if trigger is not None:
-            services.do_escalate(
-                conversation=message.conversation,
-                reason=trigger.reason,
-                detail=trigger.detail,
-                trigger_message=message,
-            )
+        _escalate(message, triggers.customer_message_trigger(message))
     elif status == Conversation.Status.WITH_STAFF:
         notify.on_commit(dispatch_suggestion, message_id=message.pk)
     elif status == Conversation.Status.WAITING_FOR_STAFF:
@@ -33,7 +26,10 @@ def on_customer_message(sender: Any, message: Message, **kwargs: Any) -> None:
 
 @receiver(bot_reply_stored)
 def on_bot_reply(sender: Any, message: Message, **kwargs: Any) -> None:
-    trigger = triggers.bot_reply_trigger(message)
+    _escalate(message, triggers.bot_reply_trigger(message))
+
+
+def _escalate(message: Message, trigger: triggers.Trigger | None) -> None:
     if trigger is not None:
         services.do_escalate(
             conversation=message.conversation,

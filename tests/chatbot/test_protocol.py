@@ -20,6 +20,14 @@ def test_it_parses_every_client_frame_type():
     assert parse({"type": "typing", "is_typing": False}) == protocol.Typing(is_typing=False)
     assert parse({"type": "ping"}) == protocol.Ping()
     assert parse({"type": "history"}) == protocol.RequestHistory()
+    assert parse({"type": "escalate"}) == protocol.RequestStaff()
+    assert parse({"type": "contact", "email": " a@b.example ", "message": " hi "}) == protocol.LeaveContact(
+        email="a@b.example", message="hi"
+    )
+    conversation_id = uuid.uuid4()
+    assert parse(
+        {"type": "csat", "conversation": str(conversation_id), "rating": 4}
+    ) == protocol.RateConversation(conversation_id=conversation_id, rating=4, comment="")
 
 
 def test_it_trims_the_text_and_measures_the_trimmed_length():

@@ -13,7 +13,7 @@ from chatbot.support import services
 from chatbot.support.models import Escalation, SupportEvent
 from tests.chatbot.support.factories import make_escalation
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def claim_at_once(conversation: Conversation, users: list, *, before_commit=None) -> dict:
