@@ -27,9 +27,13 @@ def chat_config() -> dict[str, Any]:
     }
 
 
+# The rating form's stars (docs/support.md): value and what it means.
+CSAT_SCALE = [(1, "very poor"), (2, "poor"), (3, "okay"), (4, "good"), (5, "excellent")]
+
+
 def _render_with_identity(request: HttpRequest, template: str) -> HttpResponse:
     customer, _ = identity.get_or_create_customer(request)
-    response = render(request, template, {"chat_config": chat_config()})
+    response = render(request, template, {"chat_config": chat_config(), "csat_scale": CSAT_SCALE})
     identity.set_customer_cookie(response, request=request, customer=customer)
     return response
 

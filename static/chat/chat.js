@@ -1,7 +1,8 @@
 /*
- * The customer chat: wires the socket (connection.js), the message list (transcript.js) and the
- * composer, notice, typing indicator and status line (ui.js) together, following protocol v1
- * (docs/protocol.md). Used by the full page (/) and by the widget's iframe (/embed/).
+ * The customer chat: wires the socket (connection.js), the message list (transcript.js), the
+ * composer, notice, typing indicator and status line (ui.js) and the hand-over to staff (support.js)
+ * together, following protocol v1 (docs/protocol.md). Used by the full page (/) and by the widget's
+ * iframe (/embed/).
  */
 (function (chat) {
   "use strict";
@@ -15,16 +16,6 @@
   };
   // Frames about the conversation; a pong only proves the socket is alive, not that a reply is coming.
   const REPLY_PROGRESS_FRAMES = new Set(["history", "message", "token", "typing", "status", "error"]);
-
-  /** A random UUID v4; crypto.randomUUID exists only in secure contexts (https, localhost). */
-  function newClientId() {
-    if (window.crypto.randomUUID) return window.crypto.randomUUID();
-    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
 
   /**
    * Messages the server has not confirmed yet, kept in sessionStorage so that a reload or a dropped
@@ -88,16 +79,24 @@
       this.elements = elements;
       this.outbox = new Outbox(sessionStorageOrNull());
       this.conversationStatus = "bot";
+      this.names = { ...SENDER_NAMES }; // "staff" becomes "Dana from support" once we know who
       this.working = false; // a bot or staff reply is expected
       this.awaitingReply = null; // { client_id, text } of the last message sent
       this.watchTimer = null;
       this.transcript = new chat.Transcript({
         ...elements.transcript,
-        names: SENDER_NAMES,
+        names: this.names,
         onRetry: (clientId) => this._retry(clientId),
       });
-      this.typing = new chat.TypingIndicator({ ...elements.typing, names: SENDER_NAMES });
+      this.typing = new chat.TypingIndicator({ ...elements.typing, names: this.names });
       this.notice = new chat.Notice(elements.notice);
+      this.support = new chat.SupportPanel({
+        elements: elements.support,
+        config,
+        send: (frame) => this.connection.send(frame),
+        showNotice: (text) => this.notice.show(text),
+        keepingNewest: (change) => this.transcript.keepingNewest(change),
+      });
       this.connection = new chat.ChatConnection({
         url: chat.socketUrl(config.wsPath),
         onFrame: (frame) => this.handleFrame(frame),
@@ -123,7 +122,7 @@
     submit(text) {
       // A message after a closed conversation starts a new one, which the bot answers.
       if (this.conversationStatus === "closed") this._setConversation({ status: "bot" });
-      const item = { client_id: newClientId(), text, created: new Date().toISOString(), state: "sending" };
+      const item = { client_id: chat.newClientId(), text, created: new Date().toISOString(), state: "sending" };
       this.outbox.add(item);
       this.transcript.showPending(item);
       this.notice.clear();
@@ -140,8 +139,10 @@
         message: () => this.onMessage(frame.message),
         token: () => this.onToken(frame),
         typing: () => (frame.is_typing ? this._startWorking(frame.sender) : this._stopWorking()),
-        status: () => this._setConversation(frame.conversation, frame.detail),
+        status: () => this._setConversation(frame.conversation, frame.detail, frame.support),
         error: () => this.onError(frame),
+        csat_request: () => this.support.askRating(frame),
+        csat_recorded: () => this.support.ratingRecorded(frame),
       }[frame.type];
       if (handler) handler();
     }
@@ -153,7 +154,7 @@
       for (const item of this.outbox.list()) if (stored.has(item.client_id)) this.outbox.remove(item.client_id);
       this.transcript.reset(messages);
       this._stopWorking();
-      this._setConversation(frame.conversation);
+      this._setConversation(frame.conversation, frame.support?.detail, frame.support);
       if (frame.pending_reply) {
         const repliedTo = messages.find((message) => message.client_id === frame.pending_reply);
         if (repliedTo) this.transcript.suppressStream(repliedTo.id);
@@ -190,6 +191,7 @@
     }
 
     onError(frame) {
+      if (this.support.handleError(frame)) return; // shown in the contact or rating form
       this._stopWorking();
       this.notice.show(frame.detail || "Something went wrong. Please try again.");
       if (frame.client_id && this.outbox.get(frame.client_id)) {
@@ -216,10 +218,16 @@
       if (this.conversationStatus === "bot" || this.conversationStatus === "closed") this._startWorking("bot");
     }
 
-    _setConversation(conversation, detail) {
+    _setConversation(conversation, detail, support = null) {
       if (!conversation || typeof conversation.status !== "string") return;
       this.conversationStatus = conversation.status;
-      if (conversation.status !== "bot" && this.working) this._stopWorking(); // the bot has handed over
+      if (conversation.status !== "bot") {
+        // The bot has handed over: a reply it was still writing will never be posted.
+        if (this.working) this._stopWorking();
+        this.transcript.clearStreams();
+      }
+      this.names.staff = support?.staff_name ? `${support.staff_name} from support` : SENDER_NAMES.staff;
+      this.support.update(conversation.status, support);
       const note = detail || CONVERSATION_NOTES[conversation.status] || "";
       this.elements.banner.textContent = note;
       this.elements.banner.hidden = !note || conversation.status === "bot";
@@ -286,6 +294,24 @@
           counter: byId("chat-counter"),
         },
         banner: byId("chat-banner"),
+        support: {
+          escalate: byId("chat-escalate"),
+          contact: {
+            form: byId("chat-contact"),
+            email: byId("chat-contact-email"),
+            message: byId("chat-contact-message"),
+            error: byId("chat-contact-error"),
+          },
+          rating: {
+            form: byId("chat-csat"),
+            title: byId("chat-csat-title"),
+            caption: byId("chat-csat-caption"),
+            comment: byId("chat-csat-comment"),
+            error: byId("chat-csat-error"),
+            dismiss: byId("chat-csat-dismiss"),
+            thanks: byId("chat-csat-thanks"),
+          },
+        },
       },
     });
     app.start();
@@ -303,7 +329,6 @@
     });
   }
 
-  chat.newClientId = newClientId;
   chat.ChatApp = ChatApp;
   chat.app = boot();
 })((window.ChatbotChat = window.ChatbotChat || {}));

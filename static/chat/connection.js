@@ -26,6 +26,16 @@
     return Math.round(ceiling / 2 + (random() * ceiling) / 2);
   }
 
+  /** A random UUID v4 for a client_id; crypto.randomUUID exists only in secure contexts (https, localhost). */
+  function newClientId() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
   function socketUrl(wsPath) {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     return `${scheme}//${window.location.host}${wsPath}`;
@@ -34,12 +44,15 @@
   class ChatConnection {
     /**
      * onFrame(frame) gets every parsed server frame; onState(state, detail) hears
-     * "connecting" | "open" | "waiting" (detail.delayMs) | "offline".
+     * "connecting" | "open" | "waiting" (detail.delayMs) | "offline". With onRefused(code), a close
+     * with an application code (4000-4999: not signed in, not allowed) stops reconnecting and calls it
+     * instead (the staff console sends its user to the sign-in page).
      */
-    constructor({ url, onFrame, onState }) {
+    constructor({ url, onFrame, onState, onRefused = null }) {
       this.url = url;
       this.onFrame = onFrame;
       this.onState = onState;
+      this.onRefused = onRefused;
       this.socket = null;
       this.attempt = 0;
       this.retryTimer = null;
@@ -93,6 +106,13 @@
       socket.addEventListener("message", (event) => this._receive(event));
       socket.addEventListener("close", (event) => {
         if (this.socket !== socket) return;
+        if (this.onRefused && event.code >= 4000 && event.code < 5000) {
+          this.stopped = true;
+          this.socket = null;
+          this._stopHeartbeat();
+          this.onRefused(event.code);
+          return;
+        }
         if (event.code === CLOSE_NO_IDENTITY) {
           // The identity cookie expired or was cleared: loading the page again issues a new one.
           window.fetch(window.location.href, { credentials: "same-origin" }).finally(() => this._drop());
@@ -162,5 +182,6 @@
 
   chat.backoffDelay = backoffDelay;
   chat.socketUrl = socketUrl;
+  chat.newClientId = newClientId;
   chat.ChatConnection = ChatConnection;
 })((window.ChatbotChat = window.ChatbotChat || {}));

@@ -143,6 +143,11 @@
       this.scroller.scrollTop = this.scroller.scrollHeight;
     }
 
+    /** Runs a change of the page around the transcript (a panel appears) without losing the newest line. */
+    keepingNewest(change) {
+      this._keepingScroll(false, change);
+    }
+
     _append(message, state) {
       const item = this._render(message, state);
       this.log.append(item);
@@ -157,7 +162,10 @@
       if (message.id) item.dataset.messageId = message.id;
       if (message.client_id) item.dataset.clientId = message.client_id;
       // Who said it: staff messages show the name, the others only tell screen readers.
-      if (sender === "staff") item.append(element("p", "message__sender", this.names.staff));
+      if (sender === "staff") {
+        const author = typeof message.author === "string" && message.author ? `${message.author} from support` : "";
+        item.append(element("p", "message__sender", author || this.names.staff));
+      }
       else item.append(element("span", "visually-hidden", `${this.names[sender]}: `));
       item.append(element("p", "message__text", message.text));
       const meta = element("p", "message__meta");

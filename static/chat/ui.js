@@ -15,15 +15,43 @@
     return [...text.trim()].length;
   }
 
+  /**
+   * "Is typing" for the other side: on at the first keystroke and repeated every few seconds while it
+   * goes on, off after a pause, on sending, or on leaving the field. onChange(isTyping) sends it.
+   */
+  class TypingSignal {
+    constructor(onChange) {
+      this.onChange = onChange;
+      this.since = 0;
+      this.idleTimer = null;
+    }
+
+    typed() {
+      const now = Date.now();
+      if (now - this.since > TYPING_REPEAT_MS) {
+        this.since = now;
+        this.onChange(true);
+      }
+      window.clearTimeout(this.idleTimer);
+      this.idleTimer = window.setTimeout(() => this.stop(), TYPING_IDLE_MS);
+    }
+
+    stop() {
+      window.clearTimeout(this.idleTimer);
+      if (this.since === 0) return;
+      this.since = 0;
+      this.onChange(false);
+    }
+  }
+
   class Composer {
     /** onSubmit(text) returns true when the message was taken (the field is then cleared). */
     constructor({ form, input, sendButton, counter, maxChars, onSubmit, onTypingChange }) {
-      Object.assign(this, { form, input, sendButton, counter, maxChars, onSubmit, onTypingChange });
-      this.typingSince = 0;
-      this.idleTimer = null;
+      Object.assign(this, { form, input, sendButton, counter, maxChars, onSubmit });
+      this.typingSignal = new TypingSignal(onTypingChange);
       input.addEventListener("input", () => this._changed());
       input.addEventListener("keydown", (event) => this._keydown(event));
-      input.addEventListener("blur", () => this._stopTyping());
+      input.addEventListener("blur", () => this.typingSignal.stop());
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         this.submit();
@@ -34,7 +62,7 @@
     submit() {
       const text = this.input.value.trim();
       if (!text || characterCount(text) > this.maxChars) return;
-      this._stopTyping();
+      this.typingSignal.stop();
       if (this.onSubmit(text)) {
         this.input.value = "";
         this._changed();
@@ -65,8 +93,8 @@
         ? `${numberFormat.format(count - this.maxChars)} characters over the ` +
           `${numberFormat.format(this.maxChars)} limit`
         : `${numberFormat.format(count)} / ${numberFormat.format(this.maxChars)}`;
-      if (count > 0) this._startTyping();
-      else this._stopTyping();
+      if (count > 0) this.typingSignal.typed();
+      else this.typingSignal.stop();
     }
 
     /** Grows the field with its content up to the CSS max-height, then it scrolls. */
@@ -75,22 +103,6 @@
       this.input.style.height = `${this.input.scrollHeight}px`;
     }
 
-    _startTyping() {
-      const now = Date.now();
-      if (now - this.typingSince > TYPING_REPEAT_MS) {
-        this.typingSince = now;
-        this.onTypingChange(true);
-      }
-      window.clearTimeout(this.idleTimer);
-      this.idleTimer = window.setTimeout(() => this._stopTyping(), TYPING_IDLE_MS);
-    }
-
-    _stopTyping() {
-      window.clearTimeout(this.idleTimer);
-      if (this.typingSince === 0) return;
-      this.typingSince = 0;
-      this.onTypingChange(false);
-    }
   }
 
   /** A polite inline notice: one at a time, with an optional action and a dismiss button. */
@@ -149,8 +161,9 @@
   };
 
   class ConnectionStatus {
-    constructor({ region, text, retry, onRetry }) {
-      Object.assign(this, { region, text, retry });
+    /** texts: what "connecting", "open" and "offline" read as (the chat's by default). */
+    constructor({ region, text, retry, onRetry, texts = CONNECTION_TEXT }) {
+      Object.assign(this, { region, text, retry, texts });
       retry.addEventListener("click", onRetry);
     }
 
@@ -160,11 +173,12 @@
       this.text.textContent =
         state === "waiting"
           ? `Connection lost. Reconnecting in ${Math.max(1, Math.round(delayMs / 1000))} s…`
-          : CONNECTION_TEXT[state];
+          : this.texts[state];
     }
   }
 
   chat.characterCount = characterCount;
+  chat.TypingSignal = TypingSignal;
   chat.Composer = Composer;
   chat.Notice = Notice;
   chat.TypingIndicator = TypingIndicator;
