@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,32 @@ def _wait_until_serving(url: str, server: subprocess.Popen, log: Path, *, timeou
     raise RuntimeError(f"the chat server did not answer {url} within {timeout} s:\n{log.read_text()}")
 
 
+@dataclass(frozen=True)
+class ChatServer:
+    url: str
+    env: dict[str, str]  # the server's environment: `manage.py` commands with it act on its database
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO_ROOT,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
 @pytest.fixture(scope="session")
-def live_server_url(tiny_model_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a real chat server (embedded mode) answering with the tiny model."""
+def live_server_url(chat_server: ChatServer) -> str:
+    return chat_server.url
+
+
+@pytest.fixture(scope="session")
+def chat_server(tiny_model_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
+    """A real chat server (embedded mode) answering with the tiny model."""
     workdir = tmp_path_factory.mktemp("chat-server")
     env = {
         **os.environ,
@@ -102,7 +126,7 @@ def live_server_url(tiny_model_root: Path, tmp_path_factory: pytest.TempPathFact
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(f"{url}/healthz", server, log)
-        yield url
+        yield ChatServer(url=url, env=env)
     finally:
         server.terminate()
         server.wait(timeout=15)
