@@ -4,7 +4,8 @@ numbers. services.py feeds them the conversation and the effective settings (con
 The pure functions come first; the two functions at the end apply them to a stored message with the
 settings in effect. Checked on each customer message, before the bot answers (docs/support.md, "Triggers"):
 * the customer asks for a person in words (REQUEST_PATTERNS);
-* angry or abusive language (ANGRY_WORDS, ANGRY_PHRASES, or shouting);
+* angry or abusive language (ANGRY_WORDS, ANGRY_PHRASES, or shouting), or a complaint in words
+  (COMPLAINT_PHRASES);
 * the customer repeats an earlier question of this conversation (normalised text equal or similar).
 Checked on each bot reply, once it is stored:
 * the model's intent is `contact_human_agent` (asks for a person) or `complaint`;
@@ -38,10 +39,15 @@ REQUEST_PATTERNS = [
         r"\b(real|live|actual)\s+(person|human|agent|people)\b",
         r"\bhuman\s+(agent|being|support|please)\b",
         r"\b(connect|transfer|put)\s+me\s+(through\s+)?(to|with)\s+(a\s+|an\s+|your\s+)?"
-        r"(human|person|agent|someone|somebody|customer service|support|staff|representative|operator)\b",
+        r"(human|person|agent|someone|somebody|customer (service|support)|support|staff|representative"
+        r"|operator)\b",
+        r"\b(talk|speak|chat)\s+(to|with)\s+(one\s+of\s+|someone\s+(from|in|on)\s+)?(your|the)\s+"
+        r"(team|staff|people|colleagues?)\b",
+        r"\b(anyone|someone|somebody)\s+real\b",
+        r"\b(want|need)\s+(to\s+(talk|speak)\s+to\s+)?(a|an)\s+(real\s+)?(human|person|agent)\b",
         r"\b(do\s*n[o']?t|do not)\s+want\s+(to\s+(talk|speak|chat)\s+(to|with)\s+)?"
         r"(a\s+|the\s+)?(bot|robot|machine)\b",
-        r"\bget\s+me\s+(a\s+|an\s+)?(human|person|agent|someone|somebody|manager|supervisor)\b",
+        r"\b(get|give)\s+me\s+(a\s+|an\s+)?(human|person|agent|someone|somebody|manager|supervisor)\b",
         r"\b(a|any|an)\s+(person|human|agent)\s+i\s+(can|could)\s+(talk|speak|chat)\b",
         r"^(a\s+)?(human|agent|operator|representative|person)(\s+please)?$",
     )
@@ -66,6 +72,16 @@ ANGRY_PHRASES = [
         r"\b(i\s+will|i'?ll|going\s+to)\s+(sue|report\s+you)\b",
         r"\bwaste\s+of\s+(time|money)\b",
         r"\bfed\s+up\b",
+    )
+]
+# A complaint in words (not necessarily angry): the model's `complaint` intent catches others.
+COMPLAINT_PHRASES = [
+    re.compile(p)
+    for p in (
+        r"\bcomplain(t|ts|ing)?\b",
+        r"\b(not|never)\s+(at\s+all\s+)?(happy|satisfied)\b",
+        r"\b(unhappy|dissatisfied|disappointed)\b",
+        r"\b(terrible|awful|poor|bad|horrible)\s+(quality|product)\b",
     )
 ]
 # Shouting: a message this long, mostly capital letters, with an exclamation mark.
@@ -117,6 +133,16 @@ def sounds_angry(text: str) -> str | None:
     return None
 
 
+def complains(text: str) -> str | None:
+    """The words that make the message a complaint, or None."""
+    normalised = normalise(text)
+    for pattern in COMPLAINT_PHRASES:
+        match = pattern.search(normalised)
+        if match:
+            return match.group(0)
+    return None
+
+
 def repeats(text: str, earlier: Sequence[str], *, similarity: float) -> str | None:
     """The earlier message that `text` repeats, or None.
 
@@ -152,6 +178,8 @@ def customer_message_trigger(message: Message) -> Trigger | None:
         return Trigger(Reason.CUSTOMER_REQUEST, f"Asked in words: “{words}”")
     if config.escalate_on_complaint and (what := sounds_angry(message.text)):
         return Trigger(Reason.ANGRY_LANGUAGE, f"Angry or abusive: “{what}”")
+    if config.escalate_on_complaint and (what := complains(message.text)):
+        return Trigger(Reason.COMPLAINT, f"Complaint in words: “{what}”")
     if config.escalate_on_repetition:
         earlier = selectors.customer_messages_since(conversation=message.conversation, before=message)
         repeated = repeats(message.text, earlier, similarity=config.repetition_similarity)

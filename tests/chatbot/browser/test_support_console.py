@@ -126,8 +126,11 @@ def test_a_customer_asks_for_a_person_who_claims_answers_and_resolves_and_the_cu
     # Customer → staff, with the typing indicator.
     chat.input.fill("Thanks")
     expect(console.typing).to_contain_text("is typing…")
-    chat.send("Thanks Dana, the tent pole arrived broken.")
-    expect(console.customer_lines.filter(has_text="the tent pole arrived broken")).to_have_count(1)
+    chat.send(f"Thanks Dana, the tent pole arrived broken. {HOSTILE}")
+    expect(console.customer_lines.filter(has_text=f"the tent pole arrived broken. {HOSTILE}")).to_have_count(
+        1
+    )
+    expect(staff_page.locator("#transcript img, #queue-list img, #mine-list img")).to_have_count(0)
     expect(chat.bot_messages).to_have_count(1)  # the bot stays silent while Dana has it
 
     save_screenshot(staff_page, "support-console-conversation")
