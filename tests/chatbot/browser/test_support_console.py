@@ -236,13 +236,14 @@ def test_with_nobody_online_the_customer_leaves_an_address_and_the_next_shift_pi
     assert used.fetchall() == [("edited", 1)]  # the model's words kept beside what was sent
 
 
-def test_the_console_works_on_a_narrow_screen_and_a_non_member_is_kept_out(
+def test_the_console_works_on_a_dark_narrow_screen_and_sign_out_keeps_it_closed(
     browser: Browser, chat_server, staff_account
 ):
-    context = browser.new_context(viewport=PHONE)
+    context = browser.new_context(viewport=PHONE, color_scheme="dark")
     page, problems = strict_page(context)
     console = sign_in(page, chat_server.url, username=staff_account)
     expect(page.locator("#conversation-empty")).to_be_visible()
+    assert_accessible(page)  # in the dark scheme (the light one is checked above)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "horizontal scrolling"
     save_screenshot(page, "support-console-phone")
     console.page.get_by_role("button", name="Sign out").click()
