@@ -106,14 +106,17 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", folded).split())
 
 
-def asks_for_a_person(text: str) -> str | None:
-    """The words that ask for a person, or None."""
-    normalised = normalise(text)
-    for pattern in REQUEST_PATTERNS:
+def _first_match(patterns: Sequence[re.Pattern], normalised: str) -> str | None:
+    for pattern in patterns:
         match = pattern.search(normalised)
         if match:
             return match.group(0)
     return None
+
+
+def asks_for_a_person(text: str) -> str | None:
+    """The words that ask for a person, or None."""
+    return _first_match(REQUEST_PATTERNS, normalise(text))
 
 
 def sounds_angry(text: str) -> str | None:
@@ -122,10 +125,9 @@ def sounds_angry(text: str) -> str | None:
     for word in normalised.split():
         if word.strip("'") in ANGRY_WORDS:
             return word.strip("'")
-    for pattern in ANGRY_PHRASES:
-        match = pattern.search(normalised)
-        if match:
-            return match.group(0)
+    phrase = _first_match(ANGRY_PHRASES, normalised)
+    if phrase is not None:
+        return phrase
     letters = [char for char in text if char.isalpha()]
     shouting = len(letters) >= SHOUT_MIN_LETTERS and "!" in text
     if shouting and sum(char.isupper() for char in letters) / len(letters) >= SHOUT_UPPER_SHARE:
@@ -135,12 +137,7 @@ def sounds_angry(text: str) -> str | None:
 
 def complains(text: str) -> str | None:
     """The words that make the message a complaint, or None."""
-    normalised = normalise(text)
-    for pattern in COMPLAINT_PHRASES:
-        match = pattern.search(normalised)
-        if match:
-            return match.group(0)
-    return None
+    return _first_match(COMPLAINT_PHRASES, normalise(text))
 
 
 def repeats(text: str, earlier: Sequence[str], *, similarity: float) -> str | None:
