@@ -5,6 +5,7 @@ Never loaded at import: a Celery prefork child must initialise torch (and CUDA) 
 """
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,12 @@ def get_engine() -> "ReplyEngine":
 
             if settings.CHATBOT_TORCH_THREADS:
                 torch.set_num_threads(settings.CHATBOT_TORCH_THREADS)
-            _loaded = (model_dir, ReplyEngine.load(model_dir))
+            loaded = ReplyEngine.load(model_dir)
+            if settings.CHATBOT_CONSENSUS_SAMPLES:
+                loaded.settings = replace(
+                    loaded.settings, consensus_samples=settings.CHATBOT_CONSENSUS_SAMPLES
+                )
+            _loaded = (model_dir, loaded)
         return _loaded[1]
 
 

@@ -7,6 +7,7 @@ import pytest
 from chatbot.conversations import engine
 from chatbot.conversations.models import ModelVersion
 from chatbot.conversations.services import do_activate_model_version
+from inference.serving import Turn
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +57,13 @@ def test_generation_uses_the_configured_number_of_cpu_threads(two_versions, sett
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_consensus_decoding_is_switched_on_by_a_setting(two_versions, settings):
+    assert engine.get_engine().settings.consensus_samples == 0
+    settings.CHATBOT_CONSENSUS_SAMPLES = 3
+    engine.unload_engine()
+    consensus = engine.get_engine()
+    assert consensus.settings.consensus_samples == 3
+    assert consensus.reply([Turn("customer", "where is my order?")]).text
+    engine.unload_engine()  # later tests get the default engine back
