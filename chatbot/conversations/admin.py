@@ -13,7 +13,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["created", "sender", "text", "intent", "confidence", "model_version"]
+    fields = ["created", "sender", "text", "intent", "confidence", "model_version", "feedback"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -34,8 +34,8 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["created", "sender", "text", "intent", "confidence", "latency_ms"]
-    list_filter = ["sender", "intent"]
+    list_display = ["created", "sender", "text", "intent", "confidence", "latency_ms", "feedback"]
+    list_filter = ["sender", "intent", "feedback"]
     search_fields = ["text"]
     readonly_fields = [field.name for field in Message._meta.fields]
 

@@ -97,6 +97,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     )
                 )
 
+            case protocol.VoteOnReply():
+                message = await database_sync_to_async(services.do_vote_on_reply)(
+                    customer=self.customer, message_id=frame.message_id, vote=frame.vote
+                )
+                if self.group != message.conversation.group_name:
+                    # An earlier conversation still on screen: its group no longer includes this socket.
+                    await self.send_json(
+                        protocol.feedback_recorded_frame(message_id=str(frame.message_id), vote=frame.vote)
+                    )
+
     async def receive_message(self, frame: protocol.SendMessage) -> None:
         resent, conversation = await database_sync_to_async(self.prepare_message)(frame.client_id)
         if resent is not None:
@@ -175,6 +185,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_csat_request(self, event: dict[str, Any]) -> None:
         await self.send_json(
             protocol.csat_request_frame(conversation_id=event["conversation"], staff_name=event["staff_name"])
+        )
+
+    async def chat_feedback(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            protocol.feedback_recorded_frame(message_id=event["message_id"], vote=event["vote"])
         )
 
     async def chat_error(self, event: dict[str, Any]) -> None:

@@ -73,6 +73,12 @@ class Message(models.Model):
         STAFF = "staff", "Staff"
         SYSTEM = "system", "System"
 
+    class Vote(models.TextChoices):
+        """The customer's thumbs on a bot reply."""
+
+        UP = "up", "Helpful"
+        DOWN = "down", "Not helpful"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=16, choices=Sender.choices)
@@ -98,6 +104,10 @@ class Message(models.Model):
     first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     token_count = models.PositiveIntegerField(null=True, blank=True)
 
+    # The customer's vote on a bot reply (empty: none), and when it was last cast.
+    feedback = models.CharField(max_length=8, choices=Vote.choices, blank=True)
+    feedback_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["created", "id"]
         indexes = [
@@ -106,6 +116,10 @@ class Message(models.Model):
             models.Index(fields=["sender", "created"], name="message_sender_created"),
             models.Index(fields=["intent"], name="message_intent"),
             models.Index(fields=["confidence"], name="message_confidence"),
+            # Review filters ("has a thumbs-down") and analytics counts; most messages have no vote.
+            models.Index(
+                fields=["feedback", "conversation"], condition=~Q(feedback=""), name="message_feedback"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -30,6 +30,9 @@ class ErrorCode:
     INVALID_EMAIL = "invalid_email"
     NOT_RATEABLE = "not_rateable"
     ALREADY_RATED = "already_rated"
+    # Thumbs on bot replies
+    UNKNOWN_MESSAGE = "unknown_message"
+    NOT_BOT_REPLY = "not_bot_reply"
 
 
 class ProtocolError(Exception):
@@ -84,7 +87,24 @@ class RateConversation:
     comment: str
 
 
-ClientFrame = SendMessage | Typing | Ping | RequestHistory | RequestStaff | LeaveContact | RateConversation
+@dataclass(frozen=True)
+class VoteOnReply:
+    """Thumbs up or down on a bot reply; None takes the vote back."""
+
+    message_id: uuid.UUID
+    vote: str | None
+
+
+ClientFrame = (
+    SendMessage
+    | Typing
+    | Ping
+    | RequestHistory
+    | RequestStaff
+    | LeaveContact
+    | RateConversation
+    | VoteOnReply
+)
 
 # Longest e-mail address (RFC 5321 path limit, and Django's EmailField).
 MAX_EMAIL_CHARS = 254
@@ -122,10 +142,12 @@ def parse_client_frame(content: dict[str, Any], *, max_message_chars: int) -> Cl
         return _parse_contact(content, max_message_chars=max_message_chars)
     if frame_type == "csat":
         return _parse_csat(content)
+    if frame_type == "feedback":
+        return _parse_feedback(content)
     raise ProtocolError(
         ErrorCode.UNKNOWN_TYPE,
         f"Unknown frame type {str(frame_type)[:40]!r}; expected message, typing, ping, history, "
-        "escalate, contact or csat.",
+        "escalate, contact, csat or feedback.",
     )
 
 
@@ -206,6 +228,15 @@ def _parse_csat(content: dict[str, Any]) -> RateConversation:
     return RateConversation(conversation_id=conversation_id, rating=rating, comment=comment)
 
 
+def _parse_feedback(content: dict[str, Any]) -> VoteOnReply:
+    message_id = parse_uuid(content.get("message_id"), "message_id")
+    # Required, so that a frame that forgot the vote does not take one back.
+    vote = content.get("vote", "missing")
+    if vote is not None and (not isinstance(vote, str) or vote not in Message.Vote.values):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, '"vote" must be "up", "down" or null.')
+    return VoteOnReply(message_id=message_id, vote=vote)
+
+
 def parse_message_fields(content: dict[str, Any], *, max_message_chars: int) -> SendMessage:
     """The client_id and text of a `message` frame (the customer's, and the staff console's)."""
     raw_client_id = content.get("client_id")
@@ -238,6 +269,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created": message.created.isoformat(),
         "reply_to": str(message.reply_to.public_id) if message.reply_to_id else None,
         "author": staff_first_name(message.author) if message.author_id else None,
+        "feedback": message.feedback or None,
     }
 
 
@@ -310,6 +342,10 @@ def csat_request_frame(*, conversation_id: str, staff_name: str | None) -> dict[
 
 def csat_recorded_frame(*, conversation_id: str, rating: int) -> dict[str, Any]:
     return {"type": "csat_recorded", "conversation": conversation_id, "rating": rating}
+
+
+def feedback_recorded_frame(*, message_id: str, vote: str | None) -> dict[str, Any]:
+    return {"type": "feedback_recorded", "message_id": message_id, "vote": vote}
 
 
 def error_frame(*, code: str, detail: str, client_id: str | None = None) -> dict[str, Any]:

@@ -44,6 +44,15 @@ def customer_message_by_client_id(*, customer: Customer, client_id: uuid.UUID) -
     )
 
 
+def customer_conversation_message(*, customer: Customer, public_id: uuid.UUID) -> Message | None:
+    """Any message in one of the customer's conversations; None for another customer's."""
+    return (
+        Message.objects.select_related("conversation")
+        .filter(public_id=public_id, conversation__customer=customer)
+        .first()
+    )
+
+
 def message_awaiting_bot_reply(*, message_id: int) -> Message | None:
     """The customer message, if the bot should still answer it.
 

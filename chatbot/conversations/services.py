@@ -139,6 +139,44 @@ def do_send_customer_typing(*, conversation: Conversation, is_typing: bool) -> N
     )
 
 
+def access_votable_reply(*, customer: Customer, message_id: uuid.UUID) -> Message:
+    """The bot reply `message_id` in one of the customer's conversations.
+
+    Raises ProtocolError: `unknown_message` when there is no such message or it is another customer's
+    (the same answer, so ids of other conversations cannot be probed); `not_bot_reply` for a
+    customer, staff or system message.
+    """
+    message = selectors.customer_conversation_message(customer=customer, public_id=message_id)
+    if message is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_MESSAGE, "There is no such message in your conversation.")
+    if message.sender != Message.Sender.BOT:
+        raise ProtocolError(ErrorCode.NOT_BOT_REPLY, "Only the bot's replies can be rated.")
+    return message
+
+
+def do_vote_on_reply(*, customer: Customer, message_id: uuid.UUID, vote: str | None) -> Message:
+    """Records, changes or (vote None) removes the customer's vote on a bot reply, then tells every
+    socket of the conversation. Idempotent: the same vote again changes nothing (not even its time)
+    and is confirmed again."""
+    with transaction.atomic():
+        message = access_votable_reply(customer=customer, message_id=message_id)
+        feedback = vote or ""
+        if message.feedback != feedback:
+            message.feedback = feedback
+            message.feedback_at = timezone.now() if vote else None
+            message.save(update_fields=["feedback", "feedback_at"])
+        events.send_to_group_on_commit(
+            message.conversation.group_name,
+            {
+                "type": "chat.feedback",
+                "conversation": str(message.conversation.public_id),
+                "message_id": str(message.public_id),
+                "vote": vote,
+            },
+        )
+    return message
+
+
 def do_store_bot_reply(*, message: Message, reply: BotReply) -> Message | None:
     """Store the bot's answer to `message` and announce it after commit.
 

@@ -242,3 +242,6 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_csat_request(self, event: dict[str, Any]) -> None:
         """For the customer only."""
+
+    async def chat_feedback(self, event: dict[str, Any]) -> None:
+        """A customer's vote on a reply: the console shows it when it (re)opens the conversation."""

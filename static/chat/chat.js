@@ -87,6 +87,7 @@
         ...elements.transcript,
         names: this.names,
         onRetry: (clientId) => this._retry(clientId),
+        onVote: (messageId, vote) => this.connection.send({ type: "feedback", message_id: messageId, vote }),
       });
       this.typing = new chat.TypingIndicator({ ...elements.typing, names: this.names });
       this.notice = new chat.Notice(elements.notice);
@@ -143,6 +144,7 @@
         error: () => this.onError(frame),
         csat_request: () => this.support.askRating(frame),
         csat_recorded: () => this.support.ratingRecorded(frame),
+        feedback_recorded: () => this.transcript.setFeedback(frame.message_id, frame.vote),
       }[frame.type];
       if (handler) handler();
     }

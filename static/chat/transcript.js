@@ -4,7 +4,8 @@
  *
  * All text goes in with textContent: customer, bot and staff text is never parsed as HTML.
  * Streamed replies live in a separate, aria-hidden preview area so that screen readers announce the
- * final message once instead of every token.
+ * final message once instead of every token. Final bot replies carry two toggle buttons for the
+ * customer's vote; they show what the server confirmed (history, feedback_recorded), not a guess.
  */
 (function (chat) {
   "use strict";
@@ -17,6 +18,28 @@
     return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
   }
 
+  // The customer's votes on a bot reply and what their buttons say.
+  const VOTES = [
+    ["up", "Helpful"],
+    ["down", "Not helpful"],
+  ];
+  // A thumb drawn here, not an emoji: not every system has an emoji font, and the app runs offline.
+  // The "down" button shows it mirrored (messages.css).
+  const THUMB_PATH = "M2 10h4v11H2z M8 10l4-8c1.5 0 2.5 1 2.5 2.5V9h5.5a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21H8z";
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  function thumbIcon() {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", "message__vote-icon");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", THUMB_PATH);
+    svg.append(path);
+    return svg;
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -27,11 +50,13 @@
   class Transcript {
     /**
      * names maps a sender ("customer", "bot", "staff", "system") to what a screen reader hears;
-     * onRetry(clientId) resends a message that the server refused.
+     * onRetry(clientId) resends a message that the server refused; onVote(messageId, vote) asks the
+     * server to record a vote on a bot reply ("up", "down", or null to take it back).
      */
-    constructor({ log, preview, scroller, emptyState, names, onRetry }) {
+    constructor({ log, preview, scroller, emptyState, names, onRetry, onVote }) {
       this.log = log;
       this.onRetry = onRetry;
+      this.onVote = onVote;
       this.preview = preview;
       this.scroller = scroller;
       this.emptyState = emptyState;
@@ -82,6 +107,15 @@
       }
       this._keepingScroll(false, () => this._append(message, "sent"));
       return true;
+    }
+
+    /** Shows the vote the server recorded on a bot reply (null: none). */
+    setFeedback(messageId, vote) {
+      const item = this.byId.get(messageId);
+      if (!item) return;
+      for (const button of item.querySelectorAll(".message__vote")) {
+        button.setAttribute("aria-pressed", String(button.dataset.vote === vote));
+      }
     }
 
     markFailed(clientId) {
@@ -175,7 +209,28 @@
       if (sender === "customer") meta.append(element("span", "message__delivery"));
       item.append(meta);
       if (sender === "customer") this._setDeliveryState(item, state);
+      if (sender === "bot" && message.id) item.append(this._voteButtons(message.id, message.feedback));
       return item;
+    }
+
+    _voteButtons(messageId, current) {
+      const group = element("div", "message__feedback");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Rate this reply");
+      for (const [vote, label] of VOTES) {
+        const button = element("button", `message__vote message__vote--${vote}`);
+        button.type = "button";
+        button.dataset.vote = vote;
+        button.title = label;
+        button.setAttribute("aria-pressed", String(current === vote));
+        button.append(thumbIcon(), element("span", "visually-hidden", label));
+        // Pressing the pressed thumb again takes the vote back.
+        button.addEventListener("click", () => {
+          this.onVote(messageId, button.getAttribute("aria-pressed") === "true" ? null : vote);
+        });
+        group.append(button);
+      }
+      return group;
     }
 
     _setTime(time, created) {

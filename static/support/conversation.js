@@ -178,6 +178,7 @@
       line.append(element("p", "line__text", item.text));
       if (item.sender === "bot") {
         const internals = [`intent ${item.intent || "unknown"} (${percent(item.intent_probability)})`, `${percent(item.confidence)} confident`];
+        if (item.feedback) internals.push(item.feedback === "up" ? "customer: helpful" : "customer: not helpful");
         line.append(element("p", "line__internals", internals.join(" · ")));
       }
       return line;

@@ -28,6 +28,11 @@ def test_it_parses_every_client_frame_type():
     assert parse(
         {"type": "csat", "conversation": str(conversation_id), "rating": 4}
     ) == protocol.RateConversation(conversation_id=conversation_id, rating=4, comment="")
+    message_id = uuid.uuid4()
+    for vote in ("up", "down", None):
+        assert parse(
+            {"type": "feedback", "message_id": str(message_id), "vote": vote}
+        ) == protocol.VoteOnReply(message_id=message_id, vote=vote)
 
 
 def test_it_trims_the_text_and_measures_the_trimmed_length():
