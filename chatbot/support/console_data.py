@@ -13,10 +13,10 @@ def _cards(escalations: Any) -> list[dict[str, Any]]:
     return [
         protocol.escalation_payload(
             escalation,
-            last_messages=selectors.preview_messages(conversation=escalation.conversation),
-            earlier_conversations=selectors.earlier_conversation_count(conversation=escalation.conversation),
+            last_messages=list(reversed(escalation.conversation.preview_messages)),
+            earlier_conversations=escalation.earlier_conversations,
         )
-        for escalation in escalations
+        for escalation in selectors.with_card_data(escalations)
     ]
 
 

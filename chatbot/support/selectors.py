@@ -5,7 +5,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chatbot.conversations.models import Conversation, Customer, Message
@@ -95,15 +96,28 @@ def active_escalations(*, assignee: AbstractBaseUser | None = None, exclude: Abs
     return rows.order_by("claimed", "id")
 
 
-def preview_messages(*, conversation: Conversation, limit: int = QUEUE_PREVIEW_MESSAGES) -> list[Message]:
-    rows = conversation.messages.exclude(sender=Message.Sender.SYSTEM).select_related("author")
-    return list(reversed(rows.order_by("-id")[:limit]))
-
-
-def earlier_conversation_count(*, conversation: Conversation) -> int:
-    return Conversation.objects.filter(
-        customer_id=conversation.customer_id, created__lt=conversation.created
-    ).count()
+def with_card_data(escalations: QuerySet) -> QuerySet:
+    """Escalations with what a console card shows, in a fixed number of queries however long the list:
+    `conversation.preview_messages` (the last few non-system messages, newest first, one prefetch for all
+    cards) and `earlier_conversations` (the customer's conversations before this one, an annotation).
+    Every console re-reads its lists after each change, so per-card queries would multiply."""
+    earlier = (
+        Conversation.objects.filter(
+            customer_id=OuterRef("conversation__customer_id"), created__lt=OuterRef("conversation__created")
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    previews = (
+        Message.objects.exclude(sender=Message.Sender.SYSTEM)
+        .select_related("author")
+        .order_by("-id")[:QUEUE_PREVIEW_MESSAGES]
+    )
+    return escalations.annotate(earlier_conversations=Coalesce(Subquery(earlier), 0)).prefetch_related(
+        Prefetch("conversation__messages", queryset=previews, to_attr="preview_messages")
+    )
 
 
 def transcript(*, conversation: Conversation) -> list[Message]:
