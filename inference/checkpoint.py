@@ -5,7 +5,8 @@ A checkpoint is a `torch.save`d dict of plain values (nanoGPT `ckpt.pt`, nanocha
     config          ModelConfig.to_dict(), including the tokenizer checksum and the intent labels
     model           the state_dict
     extra           JSON-like values chosen by the caller (data hash, metrics, ...)
-    training        optional: optimizer and scheduler state, step, best_dev_loss (resumable training)
+    training        optional: optimizer and scheduler state, step, best_dev_loss, the weight average's
+                    state (resumable training)
 Files load with `weights_only=True`: a checkpoint cannot run code. Writes go to a temporary file first and
 are renamed into place, so a crash never leaves a half-written checkpoint under the real name.
 """
@@ -64,14 +65,17 @@ def save_training_state(
     step: int,
     best_dev_loss: float | None,
     extra: dict[str, Any] | None = None,
+    averaged: torch.optim.swa_utils.AveragedModel | None = None,
 ) -> None:
-    """A checkpoint that also resumes training: optimizer/scheduler state, step and best dev loss."""
+    """A checkpoint that also resumes training: optimizer/scheduler state, step, best dev loss and the
+    moving average of the weights when training keeps one."""
     payload = _payload(model, extra)
     payload["training"] = {
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "step": step,
         "best_dev_loss": best_dev_loss,
+        "averaged": averaged.state_dict() if averaged is not None else None,
     }
     _write(path, payload)
 
@@ -120,8 +124,10 @@ def load_training_state(
     model: Seq2SeqTransformer,
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    averaged: torch.optim.swa_utils.AveragedModel | None = None,
 ) -> TrainingState:
-    """Restore weights (and optimizer/scheduler state) in place into objects built like the saved ones."""
+    """Restore weights (and optimizer/scheduler state, weight average) in place into objects built like the
+    saved ones."""
     checkpoint = load_checkpoint(path)
     if checkpoint.training is None:
         raise ValueError(f"{path} holds model weights only, no training state to resume from")
@@ -135,6 +141,10 @@ def load_training_state(
         if training["scheduler"] is None:
             raise ValueError(f"{path} was saved without a scheduler state")
         scheduler.load_state_dict(training["scheduler"])
+    if averaged is not None:
+        if training.get("averaged") is None:
+            raise ValueError(f"{path} was saved without a weight average (trained without --ema-decay)")
+        averaged.load_state_dict(training["averaged"])
     return TrainingState(
         step=training["step"], best_dev_loss=training["best_dev_loss"], extra=checkpoint.extra
     )

@@ -67,6 +67,7 @@ class TrainConfig:
     intent_loss_weight: float = 0.5
     grad_clip: float = 1.0
     dropout: float | None = None  # None keeps the preset's
+    ema_decay: float = 0.0  # > 0: dev loss, checkpoints and the served model use an EMA of the weights
     dev_fraction: float = 0.1
     vocab_size: int = 8000
     max_target_len_cap: int = 320  # replies longer than this many tokens are cut (none in our data)
@@ -92,6 +93,12 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     parser.add_argument("--warmup-steps", type=int, help=f"default {TrainConfig.warmup_steps}")
     parser.add_argument("--label-smoothing", type=float, help=f"default {TrainConfig.label_smoothing}")
     parser.add_argument("--dropout", type=float, help="default: the preset's")
+    parser.add_argument(
+        "--ema-decay",
+        type=float,
+        help="keep an exponential moving average of the weights with this decay (e.g. 0.998) and "
+        "evaluate and save it instead of the raw weights; default off",
+    )
     parser.add_argument("--resume", help="a version directory to continue from")
     parser.add_argument("--seed", type=int, help=f"default {TrainConfig.seed}")
     parser.add_argument("--device", help="cpu | cuda (default: cuda when available)")
@@ -210,9 +217,10 @@ def train(config: TrainConfig) -> Path:
 
     model = Seq2SeqTransformer(model_config).to(device)
     optimizer = _make_optimizer(model, config, device)
+    averaged = _make_weight_average(model, config)
     state = {"step": 0, "epoch": 0, "elapsed": 0.0, "best_dev_loss": math.inf, "log": [], "step_log": []}
     if config.resume:
-        state = _restore(config.resume, model=model, optimizer=optimizer)
+        state = _restore(config.resume, model=model, optimizer=optimizer, averaged=averaged)
     budget = config.max_minutes * 60 if config.max_minutes else None
     steps_per_epoch = math.ceil(len(train_items) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -241,6 +249,8 @@ def train(config: TrainConfig) -> Path:
             loss = _train_step(
                 model, optimizer, batch, config=config, lr=lr, device=device, autocast=autocast
             )
+            if averaged is not None:
+                averaged.update_parameters(model)
             state["step"] += 1
             state["step_log"].append({"step": state["step"], "loss": round(loss, 4), "lr": lr})
             bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}")
@@ -249,11 +259,12 @@ def train(config: TrainConfig) -> Path:
                 break
         state["epoch"] += 1
         state["elapsed"] = elapsed_before + time.monotonic() - started
-        _end_of_epoch(model, dev_batches, device, state, version_dir, out_of_time)
+        served = averaged.module if averaged is not None else model
+        _end_of_epoch(served, dev_batches, device, state, version_dir, out_of_time)
         finished = out_of_time or state["epoch"] >= config.epochs
         # Resumable after a crash, without spending a tiny run's time on writing the optimizer state.
         if finished or time.monotonic() - last_state_save > 60:
-            _save_train_state(version_dir, model, optimizer, state)
+            _save_train_state(version_dir, model, optimizer, state, averaged)
             last_state_save = time.monotonic()
 
     _finish(version_dir, config, state, train_examples, dev_examples, model_config)
@@ -326,7 +337,20 @@ def _make_optimizer(model: Seq2SeqTransformer, config: TrainConfig, device: torc
     return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(0.9, 0.98), fused=device.type == "cuda")
 
 
-def _save_train_state(version_dir: Path, model, optimizer, state: dict) -> None:
+def _make_weight_average(model: Seq2SeqTransformer, config: TrainConfig):
+    """An exponential moving average of the weights (Polyak averaging), or None when `ema_decay` is 0.
+    On a few thousand examples the raw weights swing from batch to batch; their average generalises better.
+    Buffers (the sinusoidal table) are constants, so only parameters are averaged."""
+    if not config.ema_decay:
+        return None
+    if not 0 < config.ema_decay < 1:
+        raise ValueError(f"--ema-decay must be between 0 and 1, got {config.ema_decay}")
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay))
+
+
+def _save_train_state(version_dir: Path, model, optimizer, state: dict, averaged) -> None:
     save_training_state(
         version_dir / versions.TRAIN_STATE_FILE,
         model,
@@ -334,14 +358,16 @@ def _save_train_state(version_dir: Path, model, optimizer, state: dict) -> None:
         step=state["step"],
         best_dev_loss=state["best_dev_loss"],
         extra=state,
+        averaged=averaged,
     )
 
 
-def _restore(resume_dir: str, *, model, optimizer) -> dict:
-    """Weights, optimizer moments and the schedule position of the resumed run (its last epoch)."""
+def _restore(resume_dir: str, *, model, optimizer, averaged) -> dict:
+    """Weights, optimizer moments, weight average and the schedule position of the resumed run (its last
+    epoch)."""
     path = Path(resume_dir) / versions.TRAIN_STATE_FILE
     try:
-        restored = load_training_state(path, model, optimizer)
+        restored = load_training_state(path, model, optimizer, averaged=averaged)
     except ValueError as error:
         raise ValueError(f"cannot resume from {resume_dir}: {error}") from error
     state = dict(restored.extra)

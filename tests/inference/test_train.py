@@ -108,3 +108,29 @@ def test_bf16_autocast_is_chosen_on_cuda_and_natively_capable_cpus_and_can_be_fo
     assert not uses_bf16("fp32", cuda)
     assert uses_bf16("bf16", cpu)
     assert parse_args(["--data", "d.jsonl", "--model-root", "m", "--precision", "fp32"]).precision == "fp32"
+
+
+def test_with_a_weight_average_the_saved_model_is_the_average_and_resume_continues_it(tmp_path):
+    data = write_shop_jsonl(tmp_path / "shop.jsonl")
+    root = tmp_path / "models"
+    version_dir = train_tiny(data, root, epochs=3, ema_decay=0.5)
+    saved = load_checkpoint(version_dir / "model.pt").state_dict
+    state = torch.load(version_dir / "train_state.pt", weights_only=True)
+    raw, averaged = state["model"], state["training"]["averaged"]
+    name = next(key for key, tensor in raw.items() if tensor.dim() == 2)
+    # The served weights are the average's, which trail the last raw weights.
+    assert torch.equal(saved[name], averaged[f"module.{name}"])
+    assert not torch.equal(saved[name], raw[name])
+    assert int(averaged["n_averaged"]) == 3 * 3
+
+    resumed = train_tiny(data, root, epochs=4, ema_decay=0.5, resume=str(version_dir))
+    resumed_state = torch.load(resumed / "train_state.pt", weights_only=True)
+    assert int(resumed_state["training"]["averaged"]["n_averaged"]) == 4 * 3
+    with pytest.raises(ValueError, match="without a weight average"):
+        train_tiny(data, root, epochs=5, ema_decay=0.5, resume=str(train_tiny(data, root, epochs=1)))
+
+
+def test_an_ema_decay_outside_zero_to_one_is_refused(tmp_path):
+    data = write_shop_jsonl(tmp_path / "shop.jsonl")
+    with pytest.raises(ValueError, match="--ema-decay must be between 0 and 1"):
+        train_tiny(data, tmp_path / "models", epochs=1, ema_decay=1.5)
