@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "channels",
     "chatbot.conversations",
     "chatbot.support",
+    "chatbot.audit",
 ]
 
 MIDDLEWARE = [
