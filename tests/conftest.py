@@ -25,6 +25,21 @@ TINY_TRAINING = dict(
 )
 
 
+# --- Databases ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """One PostgreSQL test database per pytest process: two runs side by side on one server (two
+    checkouts, a developer and CI) would otherwise create and drop the same `test_<name>` under each other."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            test = database.setdefault("TEST", {})
+            test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{os.getpid()}"
+
+
 # --- Personas -------------------------------------------------------------------------------------
 
 
