@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "chatbot.conversations",
     "chatbot.support",
     "chatbot.audit",
+    "chatbot.analytics",
 ]
 
 MIDDLEWARE = [

@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("support/", include("chatbot.support.urls")),
+    path("analytics/", include("chatbot.analytics.urls")),
     path("", include("chatbot.conversations.urls")),
 ]
