@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "chatbot.support",
     "chatbot.audit",
     "chatbot.analytics",
+    "chatbot.review",
 ]
 
 MIDDLEWARE = [

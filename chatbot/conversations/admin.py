@@ -1,6 +1,9 @@
+"""The admin of customers, messages and model versions. Conversations are listed and read as transcripts
+by the review app (chatbot/review/admin.py): filters, search, annotation and exports."""
+
 from django.contrib import admin
 
-from chatbot.conversations.models import Conversation, Customer, Message, ModelVersion
+from chatbot.conversations.models import Customer, Message, ModelVersion
 from chatbot.conversations.services import do_activate_model_version
 
 
@@ -9,27 +12,6 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["__str__", "email", "user", "created"]
     search_fields = ["name", "email", "public_id"]
     readonly_fields = ["public_id", "created"]
-
-
-class MessageInline(admin.TabularInline):
-    model = Message
-    fields = ["created", "sender", "text", "intent", "confidence", "model_version", "feedback"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    fk_name = "conversation"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "customer", "status", "created", "updated"]
-    list_filter = ["status"]
-    search_fields = ["public_id", "customer__email", "customer__name"]
-    readonly_fields = ["public_id", "customer", "created", "updated"]
-    inlines = [MessageInline]
 
 
 @admin.register(Message)
