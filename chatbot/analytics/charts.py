@@ -113,16 +113,15 @@ class ShareBar:
     height: int = SHARE_HEIGHT
 
 
-def nice_scale(largest: float, *, steps: int = 4) -> tuple[int, int]:
+def nice_scale(largest: float, *, most_steps: int = 5) -> tuple[int, int]:
     """An axis top and step for counts up to `largest`: the step is 1, 2, 2.5 or 5 times a power of ten
-    (whole numbers only), the top the first multiple of the step at or above `largest`."""
-    if largest <= steps:
-        return steps, 1
-    raw = largest / steps
-    power = 10 ** math.floor(math.log10(raw))
+    (whole numbers only), the smallest that reaches `largest` in at most `most_steps` steps."""
+    if largest <= 4:
+        return 4, 1
+    power = 10 ** math.floor(math.log10(largest / most_steps))
     for factor in (1, 2, 2.5, 5, 10):
         step = factor * power
-        if step >= raw and float(step).is_integer():
+        if float(step).is_integer() and math.ceil(largest / step) <= most_steps:
             break
     step = int(step)
     return step * math.ceil(largest / step), step
