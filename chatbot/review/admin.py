@@ -12,6 +12,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -37,7 +38,6 @@ class TranscriptReviewAdmin(admin.ModelAdmin):
         "customer",
         "status",
         "started",
-        "last_activity",
         "message_total",
         "escalation",
         "csat",
@@ -108,12 +108,8 @@ class TranscriptReviewAdmin(admin.ModelAdmin):
         return str(obj.public_id)[:8]
 
     @admin.display(description="Started", ordering="created")
-    def started(self, obj: Conversation):
-        return obj.created
-
-    @admin.display(description="Last activity", ordering="updated")
-    def last_activity(self, obj: Conversation):
-        return obj.updated
+    def started(self, obj: Conversation) -> str:
+        return timezone.localtime(obj.created).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description="Messages", ordering="message_count")
     def message_total(self, obj: Conversation) -> int:
