@@ -7,8 +7,8 @@ Thin: parsing and permissions here, queries in selectors.py, rules in services.p
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,6 +29,18 @@ ESCALATION_REASONS = dict(Escalation.Reason.choices)
 
 def _form_prefix(reply: Message) -> str:
     return f"reply-{reply.pk}"
+
+
+class ReviewChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        """The page's conversations with their columns, computed for the page only (selectors.list_page),
+        each marked unsure when a reply fell below the support settings' threshold."""
+        super().get_results(request)
+        self.result_list = selectors.list_page(self.result_list)
+        threshold = support_config().low_confidence_threshold
+        for conversation in self.result_list:
+            lowest = conversation.lowest_confidence
+            conversation.unsure = lowest is not None and lowest < threshold
 
 
 @admin.register(Conversation)
@@ -86,9 +98,10 @@ class TranscriptReviewAdmin(admin.ModelAdmin):
     # --- The list ---
 
     def get_queryset(self, request: HttpRequest):
-        threshold = support_config().low_confidence_threshold
-        unsure = ExpressionWrapper(Q(lowest_confidence__lt=threshold), output_field=BooleanField())
-        return selectors.conversation_list().annotate(unsure=unsure)
+        return selectors.conversation_list()
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return ReviewChangeList
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         return selectors.matching_text(queryset, text=search_term), False

@@ -243,3 +243,17 @@ def test_the_list_costs_the_same_queries_for_2_and_20_conversations(
     with django_assert_num_queries(len(two.captured_queries)):
         response = reviewer_client.get(LIST_URL, params)
     assert len(response.context["cl"].result_list) == 20
+
+
+def test_the_filter_choices_are_the_distinct_values_sorted(db):
+    from chatbot.conversations.models import ModelVersion
+    from chatbot.review import selectors
+
+    conversation = make_conversation()
+    for intent, version in [("b_intent", "v2"), ("a_intent", "v1"), ("b_intent", "v2"), ("c_intent", "v1")]:
+        exchange(conversation, "q", "a", intent=intent, model_version=version)
+    say(conversation, "a customer message has no intent")
+    ModelVersion.objects.create(name="v3", path="v3")
+
+    assert selectors.bot_intents() == ["a_intent", "b_intent", "c_intent"]
+    assert selectors.model_version_names() == ["v3", "v2", "v1"]
