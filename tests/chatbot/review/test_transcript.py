@@ -100,3 +100,29 @@ def test_user_text_is_shown_as_text_never_as_html(reviewer_client, reviewer):
 def test_an_unknown_conversation_sends_back_to_the_list(reviewer_client):
     response = reviewer_client.get(reverse("admin:conversations_conversation_change", args=[999999]))
     assert response.status_code == 302
+
+
+def test_the_transcript_costs_the_same_queries_for_2_and_20_replies(reviewer_client, reviewer, support_staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chatbot.review.models import Annotation
+
+    conversation = make_conversation()
+    escalate(conversation, assignee=support_staff)
+
+    def add_replies(count: int) -> None:
+        for number in range(count):
+            reply = exchange(conversation, f"question {number}", "answer")
+            Annotation.objects.create(message=reply, verdict="bad", bad_tone=True, reviewer=reviewer)
+            say(conversation, "staff here", sender=Message.Sender.STAFF, author=support_staff)
+            InternalNote.objects.create(conversation=conversation, author=support_staff, text="note")
+
+    add_replies(2)
+    with CaptureQueriesContext(connection) as two:
+        transcript(reviewer_client, conversation)
+    add_replies(18)
+    with CaptureQueriesContext(connection) as twenty:
+        page = transcript(reviewer_client, conversation)
+    assert page.count("Change the review") == 20
+    assert len(twenty.captured_queries) == len(two.captured_queries)
