@@ -1,8 +1,12 @@
 """Transcript review in a real browser: a customer chats with the real tiny model; a reviewer signs in to
 the admin, finds the conversation by its text, opens the transcript, marks the bot's reply bad with a
-correction, and sees the review saved. Screenshots go to test-output/screenshots/."""
+correction, sees the review saved, and downloads the conversation as CSV. Screenshots go to
+test-output/screenshots/."""
 
+import csv
+import io
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -91,5 +95,14 @@ def test_a_reviewer_corrects_a_bot_reply_and_sees_it_saved(
         "Reviewed: Bad"
     )
     save_screenshot(page, "review-transcript-error")
+
+    # Back on the list, still searched: the CSV export streams from the real server (daphne, ASGI).
+    page.goto(f"{live_server_url}/admin/conversations/conversation/?q={marker}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert [row["sender"] for row in rows] == ["customer", "bot"]
+    assert rows[0]["text"] == f"Where is my order {marker}? {HOSTILE}"
+    assert (rows[1]["review"], rows[1]["corrected_reply"]) == ("bad", correction)
     context.close()
     assert customer_problems == [] and problems == []
