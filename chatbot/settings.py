@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "chatbot.audit",
     "chatbot.analytics",
     "chatbot.review",
+    "chatbot.privacy",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,54 @@ CHATBOT_SUPPORT_SCHEDULE = env_str("CHATBOT_SUPPORT_SCHEDULE", "")
 CHATBOT_STAFF_PRESENCE_SECONDS = env_int("CHATBOT_STAFF_PRESENCE_SECONDS", 60, minimum=10)
 # After a resolution, how long a returning customer is still asked for a rating.
 CHATBOT_CSAT_HOURS = env_int("CHATBOT_CSAT_HOURS", 24, minimum=1)
+
+
+# --- Privacy: redaction, retention (docs/privacy.md) -------------------------------------------------
+# What stored transcripts mask: a comma-separated list of card, email, phone, iban; "all" or "none".
+# The bot's reply to a message is still made from the text as typed.
+CHATBOT_REDACT_TRANSCRIPTS = env_list("CHATBOT_REDACT_TRANSCRIPTS", "all")
+# Conversations without activity for this many days are deleted or anonymised (0: kept forever), and
+# so are customers that old with no conversation left. Daily by Celery beat in distributed mode;
+# `manage.py apply_retention` from cron in the embedded one.
+CHATBOT_RETENTION_DAYS = env_int("CHATBOT_RETENTION_DAYS", 0, minimum=0)
+CHATBOT_RETENTION_ACTION = env_str("CHATBOT_RETENTION_ACTION", "delete").strip().lower()
+CHATBOT_RETENTION_HOUR = env_int("CHATBOT_RETENTION_HOUR", 3, minimum=0)
+
+
+def _check_privacy() -> list[str]:
+    """The redaction kinds, validated; and the retention action and hour."""
+    from chatbot.privacy.redaction import KINDS
+
+    names = [name.lower() for name in CHATBOT_REDACT_TRANSCRIPTS]
+    if names == ["all"]:
+        names = list(KINDS)
+    elif names == ["none"]:
+        names = []
+    unknown = sorted(set(names) - set(KINDS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"CHATBOT_REDACT_TRANSCRIPTS: unknown {', '.join(unknown)}; use {', '.join(KINDS)}, all or none"
+        )
+    if CHATBOT_RETENTION_ACTION not in ("delete", "anonymise"):
+        raise ImproperlyConfigured(
+            f"CHATBOT_RETENTION_ACTION must be delete or anonymise, got {CHATBOT_RETENTION_ACTION!r}"
+        )
+    if CHATBOT_RETENTION_HOUR > 23:
+        raise ImproperlyConfigured(f"CHATBOT_RETENTION_HOUR must be 0 to 23, got {CHATBOT_RETENTION_HOUR}")
+    return names
+
+
+CHATBOT_REDACT_TRANSCRIPTS = _check_privacy()
+if CHATBOT_DISTRIBUTED and CHATBOT_RETENTION_DAYS:
+    from celery.schedules import crontab
+
+    # Sent by `celery -A chatbot beat` (one process per deployment) to the default queue's worker.
+    CELERY_BEAT_SCHEDULE = {
+        "privacy-apply-retention": {
+            "task": "chatbot.privacy.apply_retention",
+            "schedule": crontab(hour=CHATBOT_RETENTION_HOUR, minute=30),
+        },
+    }
 
 
 def _check_support_hours() -> None:

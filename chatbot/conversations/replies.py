@@ -14,6 +14,7 @@ from django.conf import settings
 from chatbot.conversations import engine, events, selectors, services
 from chatbot.conversations.models import Conversation, Customer, Message
 from chatbot.conversations.protocol import ErrorCode
+from chatbot.privacy import live_text
 
 if TYPE_CHECKING:
     from inference.serving import Reply
@@ -62,6 +63,7 @@ def answer_customer_message(*, message_id: int) -> Message | None:
     """
     message = selectors.message_awaiting_bot_reply(message_id=message_id)
     if message is None:
+        live_text.forget_typed_text(message_ids=[message_id])
         return None
     conversation = message.conversation
     events.send_to_group(
@@ -69,17 +71,22 @@ def answer_customer_message(*, message_id: int) -> Message | None:
         services.typing_event(conversation=conversation, sender="bot", is_typing=True),
     )
     try:
-        return _generate_and_store(message)
+        return _generate_and_store(message, typed_text=live_text.typed_text(message_id=message_id))
     finally:
+        live_text.forget_typed_text(message_ids=[message_id])
         events.send_to_group(
             conversation.group_name,
             services.typing_event(conversation=conversation, sender="bot", is_typing=False),
         )
 
 
-def generate_reply(message: Message, *, on_delta: Callable[[str], None] | None = None) -> "Reply":
+def generate_reply(
+    message: Message, *, on_delta: Callable[[str], None] | None = None, typed_text: str | None = None
+) -> "Reply":
     """The model's answer to a customer message, given the dialogue up to it; nothing is stored.
 
+    `typed_text`: the message as the customer typed it, when the stored text is masked (the bot's own
+    reply may use an e-mail address or order number given in it; chatbot.privacy.live_text).
     Used for the bot's own replies and for the drafts staff are offered (chatbot.support.suggestions).
     Raises engine.EngineUnavailable without a usable model (none trained, or it failed to load), and
     whatever the model raises while generating.
@@ -94,6 +101,8 @@ def generate_reply(message: Message, *, on_delta: Callable[[str], None] | None =
     from inference.serving import Turn  # with the engine: torch only where replies are made
 
     dialogue = selectors.dialogue_before_reply(message=message, turns=settings.CHATBOT_CONTEXT_TURNS)
+    if typed_text is not None:
+        dialogue[-1] = (dialogue[-1][0], typed_text)  # the newest turn is `message` itself
     reply = reply_engine.reply(
         [Turn(role=sender, text=text) for sender, text in dialogue],
         slots=business_slots(customer=message.conversation.customer),
@@ -104,7 +113,7 @@ def generate_reply(message: Message, *, on_delta: Callable[[str], None] | None =
     return reply
 
 
-def _generate_and_store(message: Message) -> Message | None:
+def _generate_and_store(message: Message, *, typed_text: str | None) -> Message | None:
     conversation = message.conversation
     reply_to = str(message.public_id)
     next_check = time.monotonic() + STILL_ANSWERING_CHECK_SECONDS
@@ -128,7 +137,7 @@ def _generate_and_store(message: Message) -> Message | None:
             events.send_to_group(conversation.group_name, event)
 
     try:
-        reply = generate_reply(message, on_delta=send_delta)
+        reply = generate_reply(message, on_delta=send_delta, typed_text=typed_text)
     except ReplyAbandoned:
         logger.info("Conversation %s went to staff while answering message %s", conversation.pk, message.pk)
         return None

@@ -18,6 +18,7 @@ from chatbot.conversations import events, protocol, selectors, signals, throttli
 from chatbot.conversations.dispatch import dispatch_reply
 from chatbot.conversations.models import Conversation, Customer, Message, ModelVersion
 from chatbot.conversations.protocol import ErrorCode, ProtocolError
+from chatbot.privacy import live_text, masking
 
 logger = logging.getLogger(__name__)
 
@@ -108,19 +109,29 @@ def do_receive_customer_message(
 
     Idempotent by client_id: a resend returns the stored message and starts nothing. The bot answers
     only if the conversation is still the bot's once `customer_message_stored` was handled (a receiver
-    may have handed it to staff).
+    may have handed it to staff). The database gets the text masked (chatbot.privacy, docs/privacy.md);
+    the reply to it is made from the text as typed.
     """
+    stored_text = masking.mask_for_storage(text)
+
+    def start_reply() -> None:
+        live_text.remember_typed_text(message_id=message.pk, typed=text, stored=stored_text)
+        dispatch_reply(message_id=message.pk)
+
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                conversation=conversation, sender=Message.Sender.CUSTOMER, client_id=client_id, text=text
+                conversation=conversation,
+                sender=Message.Sender.CUSTOMER,
+                client_id=client_id,
+                text=stored_text,
             )
             Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
             events.send_to_group_on_commit(conversation.group_name, message_event(message))
             signals.customer_message_stored.send(sender=Message, message=message)
             status = Conversation.objects.filter(pk=conversation.pk).values_list("status", flat=True).get()
             if status == Conversation.Status.BOT:
-                transaction.on_commit(lambda: dispatch_reply(message_id=message.pk), robust=True)
+                transaction.on_commit(start_reply, robust=True)
     except IntegrityError:
         existing = selectors.customer_message_by_client_id(
             customer=conversation.customer, client_id=client_id
@@ -196,7 +207,8 @@ def do_store_bot_reply(*, message: Message, reply: BotReply) -> Message | None:
             bot_message = Message.objects.create(
                 conversation=conversation,
                 sender=Message.Sender.BOT,
-                text=reply.text,
+                # The reply may quote what the customer typed (a filled-in e-mail address).
+                text=masking.mask_for_storage(reply.text),
                 reply_to=message,
                 model_version=reply.model_version,
                 intent=reply.intent,
