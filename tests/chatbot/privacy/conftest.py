@@ -5,18 +5,21 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from chatbot.conversations import engine
+from inference.placeholders import extract_entities, fill_placeholders, normalise_slots
 from tests.chatbot.fakes import ScriptedEngine
 from tests.chatbot.privacy.factories import Persona, make_persona
 from tests.chatbot.support.factories import PASSWORD, make_staff
 
 
 class EchoingEngine(ScriptedEngine):
-    """Answers with what the model would fill in: the e-mail address of the newest turn, and the
-    shop's phone number; records every dialogue it was given."""
+    """Writes a reply with the customer's e-mail address and the shop's phone number as placeholders,
+    filled the way serving fills them (inference/serving.py: the slots given, then the entities found in
+    the customer's turns); records every dialogue it was given."""
+
+    RAW = "We will write to {{Customer Email}}, or call us on {{Customer Support Phone Number}}."
 
     def reply(self, turns, *, slots=None, on_delta=None):
-        email = next((word.strip(".,") for word in turns[-1].text.split() if "@" in word), "your address")
-        self.text = f"We will write to {email}, or call us on {slots['Customer Support Phone Number']}."
+        self.text = fill_placeholders(self.RAW, {**normalise_slots(slots), **extract_entities(turns)})
         return super().reply(turns, slots=slots, on_delta=on_delta)
 
 
