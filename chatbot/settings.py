@@ -209,7 +209,14 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_DEFAULT_QUEUE = "inference"
+# Model work (the bot's replies, the staff's suggested drafts) runs on the inference workers
+# (`-Q inference`); every other task (scheduled maintenance) on the default-queue worker (`-Q default`),
+# so it never waits behind generations and never needs a worker with the model.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "chatbot.generate_reply": {"queue": "inference"},
+    "chatbot.suggest_reply": {"queue": "inference"},
+}
 # A reply is acknowledged only once it is stored; a worker killed mid-reply gives the task back to
 # another worker, and the task's idempotency check makes the redelivery harmless.
 CELERY_TASK_ACKS_LATE = True
@@ -220,6 +227,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CHATBOT_TASK_SOFT_TIME_LIMIT_SECONDS", 60
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 15
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Readiness (/readyz, docs/deployment.md): every check gives up after this long, so a hung database or
+# Redis makes the probe fail instead of hang. Inference workers write a heartbeat this often (it expires
+# after three missed beats) saying which model they have loaded.
+CHATBOT_READINESS_TIMEOUT_SECONDS = env_float(
+    "CHATBOT_READINESS_TIMEOUT_SECONDS", 3.0, minimum=0.5, maximum=60.0
+)
+CHATBOT_WORKER_HEARTBEAT_SECONDS = env_int("CHATBOT_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 # --- Chat -----------------------------------------------------------------------------------------
 CHATBOT_MODEL_DIR = Path(env_str("CHATBOT_MODEL_DIR", str(VAR_DIR / "models")))

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from chatbot.conversations import events
+# worker_heartbeat connects the worker signals: an inference worker's processes load the model and beat.
+from chatbot.conversations import events, worker_heartbeat  # noqa: F401
 from chatbot.conversations.replies import answer_customer_message
 
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("embed/", views.embed, name="chat-embed"),
     path("widget/demo/", views.widget_demo, name="widget-demo"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
 ]

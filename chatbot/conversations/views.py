@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from chatbot.conversations import identity
+from chatbot.conversations import identity, readiness
 from chatbot.conversations.protocol import MAX_CSAT_COMMENT_CHARS, PROTOCOL_VERSION
 from chatbot.support.config import support_config
 
@@ -59,3 +60,11 @@ def widget_demo(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness only: the process answers HTTP. It touches neither the database nor the model."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+async def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness (docs/deployment.md): 200 when every check passes, else 503 with each check's reason."""
+    report = await readiness.check_readiness()
+    return JsonResponse(report.as_dict(), status=200 if report.ready else 503)
