@@ -90,9 +90,21 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG o
 # ALLOWED_HOSTS. CSRF_TRUSTED_ORIGINS matters for forms served behind a TLS-terminating proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+# Production (DEBUG off, outside the tests) defaults to HTTPS only; each of these variables relaxes one
+# part for a plain-HTTP trial run (docs/deployment.md). `manage.py check --deploy` is clean by default.
+PRODUCTION = not DEBUG and not TESTING
 # Admin session and CSRF cookies travel only over HTTPS in production; SECURE_COOKIES=false for a
 # plain-HTTP trial run with DEBUG off.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG and not TESTING)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=PRODUCTION)
+# Plain-HTTP requests are redirected to HTTPS, except the probes: a container runtime or a load balancer
+# sends those over plain HTTP inside the private network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# HSTS (sent on HTTPS responses only): browsers refuse plain HTTP to this host for a year, its subdomains
+# included. A dedicated chat host has no plain-HTTP subdomains; set the variables otherwise.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 X_FRAME_OPTIONS = "DENY"  # only /embed/ is frameable, by its own decorator
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -364,7 +376,8 @@ LOGIN_REDIRECT_URL = "support-console"
 # --- Static files, i18n ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (the web image collects at build time) and whitenoise serves from.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed files in production; plain ones in DEBUG/tests so no collectstatic is needed.
