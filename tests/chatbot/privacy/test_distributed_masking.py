@@ -39,7 +39,10 @@ async def test_the_worker_takes_the_typed_text_from_redis_and_the_database_keeps
     frames = await receive_until(socket, is_typing_off, timeout=60)
     await socket.disconnect()
 
-    stored = await database_sync_to_async(lambda: list(Message.objects.order_by("id")))()
+    # Only these two: what the reply leads to (a hand-over notice, say) depends on the tiny model.
+    stored = await database_sync_to_async(
+        lambda: list(Message.objects.filter(sender__in=["customer", "bot"]).order_by("id"))
+    )()
     assert [(message.sender, message.reply_to_id) for message in stored] == [
         ("customer", None),
         ("bot", stored[0].pk),
