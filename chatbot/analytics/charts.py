@@ -14,12 +14,13 @@ from chatbot.analytics import formatting
 from chatbot.analytics.selectors import Csat, DayCount, IntentRow, Outcomes
 
 # Drawing widths close to the width on a desktop screen, so that the text is drawn at about its size:
-# a chart across the page, and one in a half-width panel.
+# a chart across the page, and one in a half-width panel. A chart across the page is drawn a second time
+# at the half width for narrow screens (the page's CSS shows one of the two).
 WIDE, HALF = 1160, 560
-# Column chart: the plot area inside the axis labels.
+# Column chart: the plot area inside the axis labels; a day label every 100 px at most.
 COLUMNS_HEIGHT = 240
-PLOT_LEFT, PLOT_TOP, PLOT_RIGHT, PLOT_BOTTOM = 56, 12, WIDE - 12, COLUMNS_HEIGHT - 30
-MAX_X_LABELS = 12
+PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM, PLOT_RIGHT_MARGIN = 56, 12, COLUMNS_HEIGHT - 30, 12
+PIXELS_PER_X_LABEL = 100
 # Bar chart rows, and the room kept right of the longest bar for its value.
 ROW_HEIGHT, BAR_THICKNESS, VALUE_ROOM = 28, 16, 170
 CHAR_WIDTH = 7.2  # average width of a 13 px system-ui character: sizes the label column
@@ -49,12 +50,15 @@ class ColumnChart:
     columns: list[Column]
     y_ticks: list[Tick]
     x_ticks: list[Tick]
-    width: int = WIDE
+    width: int
     height: int = COLUMNS_HEIGHT
     left: float = PLOT_LEFT
-    right: float = PLOT_RIGHT
     top: float = PLOT_TOP
     bottom: float = PLOT_BOTTOM
+
+    @property
+    def right(self) -> float:
+        return self.width - PLOT_RIGHT_MARGIN
 
     @property
     def y_label_x(self) -> float:
@@ -127,9 +131,10 @@ def nice_scale(largest: float, *, most_steps: int = 5) -> tuple[int, int]:
     return step * math.ceil(largest / step), step
 
 
-def conversations_per_day(per_day: list[DayCount]) -> ColumnChart:
+def conversations_per_day(per_day: list[DayCount], *, width: int = WIDE) -> ColumnChart:
     top, step = nice_scale(max((day.conversations for day in per_day), default=0))
-    plot_height, slot = PLOT_BOTTOM - PLOT_TOP, (PLOT_RIGHT - PLOT_LEFT) / len(per_day)
+    plot_width = width - PLOT_RIGHT_MARGIN - PLOT_LEFT
+    plot_height, slot = PLOT_BOTTOM - PLOT_TOP, plot_width / len(per_day)
     columns = []
     for index, day in enumerate(per_day):
         height = plot_height * day.conversations / top
@@ -146,7 +151,7 @@ def conversations_per_day(per_day: list[DayCount]) -> ColumnChart:
         Tick(round(PLOT_BOTTOM - plot_height * value / top, 2), formatting.count(value))
         for value in range(0, top + 1, step)
     ]
-    every = math.ceil(len(per_day) / MAX_X_LABELS)
+    every = math.ceil(len(per_day) / (plot_width // PIXELS_PER_X_LABEL))
     x_ticks = [
         Tick(round(PLOT_LEFT + (index + 0.5) * slot, 2), formatting.short_date(day.day))
         for index, day in enumerate(per_day)
@@ -164,12 +169,13 @@ def conversations_per_day(per_day: list[DayCount]) -> ColumnChart:
             f", the most ({formatting.count(busiest.conversations)}) on {formatting.long_date(busiest.day)}"
         )
     return ColumnChart(
-        id="chart-per-day",
+        id=f"chart-per-day-{width}",
         title="Conversations started per day",
         description=description + ".",
         columns=columns,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
+        width=width,
     )
 
 
@@ -259,9 +265,9 @@ def csat_distribution(csat: Csat) -> BarChart:
     )
 
 
-def top_intents(intents: list[IntentRow]) -> BarChart:
+def top_intents(intents: list[IntentRow], *, width: int = WIDE) -> BarChart:
     return bar_chart(
-        id="chart-intents",
+        id=f"chart-intents-{width}",
         title="Bot replies by intent, with the share of their conversations handed to staff",
         items=[
             (
@@ -273,5 +279,5 @@ def top_intents(intents: list[IntentRow]) -> BarChart:
             for row in intents
         ],
         scale=max((row.replies for row in intents), default=0),
-        width=WIDE,
+        width=width,
     )

@@ -35,9 +35,11 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
     context["report"] = report
     context["charts"] = {
         "per_day": charts.conversations_per_day(report.per_day),
+        "per_day_narrow": charts.conversations_per_day(report.per_day, width=charts.HALF),
         "outcomes": charts.outcome_share(report.outcomes),
         "reasons": charts.escalation_reasons(report.outcomes),
         "csat": charts.csat_distribution(report.csat),
         "intents": charts.top_intents(report.intents),
+        "intents_narrow": charts.top_intents(report.intents, width=charts.HALF),
     }
     return render(request, "analytics/page.html", context)

@@ -39,10 +39,16 @@ def test_columns_are_as_tall_as_their_day_count():
     )
 
 
-def test_a_long_period_labels_at_most_twelve_days_and_an_empty_one_says_so():
+def test_a_long_period_labels_a_day_every_100_pixels_at_most_and_an_empty_one_says_so():
     first = date(2025, 1, 1)
     chart = charts.conversations_per_day([DayCount(first + timedelta(days=i), 0) for i in range(366)])
-    assert len(chart.x_ticks) <= charts.MAX_X_LABELS
+    assert [tick.label for tick in chart.x_ticks][:3] == ["1 Jan", "7 Feb", "16 Mar"]  # every 37th day
+    assert all(b.position - a.position >= 100 for a, b in zip(chart.x_ticks, chart.x_ticks[1:], strict=False))
+    narrow = charts.conversations_per_day(
+        [DayCount(first + timedelta(days=i), 0) for i in range(30)], width=charts.HALF
+    )
+    assert (narrow.width, narrow.right, narrow.id) == (560, 548, "chart-per-day-560")
+    assert [tick.label for tick in narrow.x_ticks] == ["1 Jan", "9 Jan", "17 Jan", "25 Jan"]
     assert len(chart.columns) == 366 and all(column.height == 0 for column in chart.columns)
     assert chart.description.endswith(": 0 conversations.")
 

@@ -53,7 +53,7 @@ def test_the_page_shows_the_worked_out_numbers(client, staff, example):
     assert '2 up</span> <span class="thumbs">2 down' in text
     assert "3 of 4 escalations" in text
     # The charts: an accessible SVG each, with the numbers in words.
-    assert text.count('role="img"') == 5
+    assert text.count('role="img"') == 7  # the per-day and intents charts twice: wide and narrow screens
     assert "5 conversations, the most (2) on 1 March 2025." in text
     assert "<code>v1</code>" in text and "<code>v2</code>" in text
 
