@@ -233,8 +233,16 @@ CELERY_TASK_ROUTES = {
 # another worker, and the task's idempotency check makes the redelivery harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# One task at a time per worker process: generation saturates the cores, prefetching only adds latency.
+# No task waits in a worker's own buffer beyond one per pool thread: an idle worker elsewhere takes it.
+# Inference workers run a thread pool as large as a batch (`--pool threads --concurrency 16`): the
+# replies of those threads are decoded together by the process's one model (inference/batching.py).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process killed mid-reply cannot hand its tasks back; the broker gives unacknowledged tasks to
+# another worker after this long (Redis's visibility timeout, one hour by default). It must exceed the
+# longest reply, or a slow reply would be started twice (harmless, the task is idempotent, but wasted).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CHATBOT_REDELIVERY_SECONDS", 120, minimum=10)
+}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CHATBOT_TASK_SOFT_TIME_LIMIT_SECONDS", 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 15
 CELERY_RESULT_EXPIRES = 3600
@@ -261,6 +269,12 @@ CHATBOT_TORCH_THREADS = env_int("CHATBOT_TORCH_THREADS", 1, minimum=0)
 # sampled ones. Closer to what a support agent would write (chrF 51.1 vs 45.9 on Bitext with 8), but each
 # reply costs several times the compute and arrives whole instead of token by token. Off by default.
 CHATBOT_CONSENSUS_SAMPLES = env_int("CHATBOT_CONSENSUS_SAMPLES", 0, minimum=0)
+# Dynamic batching (inference/batching.py): replies asked for at the same time in one process are decoded
+# together, up to this many, after waiting at most this long for company. One reply at a time leaves most
+# of the arithmetic units idle: at batch 16 the small model makes about 8x the tokens per second of batch 1
+# (docs/performance.md). Size the worker's thread pool (celery --concurrency) to the batch size.
+CHATBOT_BATCH_MAX_SIZE = env_int("CHATBOT_BATCH_MAX_SIZE", 16, minimum=1)
+CHATBOT_BATCH_WAIT_MS = env_int("CHATBOT_BATCH_WAIT_MS", 5, minimum=0)
 # How many earlier turns the model sees; the encoder truncates long inputs anyway.
 CHATBOT_CONTEXT_TURNS = env_int("CHATBOT_CONTEXT_TURNS", 6, minimum=1)
 # After this long without a reply the browser stops showing "typing" and offers to resend.

@@ -2,7 +2,7 @@
 
 Two kinds of work use the model: the bot's reply to a customer message, and the draft reply offered to
 staff (chatbot.support.suggestions). Both go the same way: a Celery task on the `inference` queue in
-distributed mode, the one in-process model thread in embedded mode.
+distributed mode, the in-process reply threads in embedded mode.
 """
 
 import asyncio
@@ -18,9 +18,12 @@ from chatbot.conversations import events
 
 logger = logging.getLogger(__name__)
 
-# Embedded mode: one thread, because generation is CPU-bound and already uses the cores; model work is
-# done in arrival order and the server's event loop stays free for the sockets.
-_in_process = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatbot-reply")
+# Embedded mode: model work runs in these threads, so the server's event loop stays free for the sockets.
+# As many as a batch holds: replies asked for together are decoded together by the engine's one decoding
+# thread (chatbot.conversations.engine), the other threads mostly wait for their text.
+_in_process = ThreadPoolExecutor(
+    max_workers=settings.CHATBOT_BATCH_MAX_SIZE, thread_name_prefix="chatbot-reply"
+)
 
 
 def dispatch_reply(*, message_id: int) -> None:

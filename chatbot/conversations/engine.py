@@ -1,6 +1,10 @@
 """The reply engine of this process: loaded lazily on the first reply, once, and swapped when the
 served model changes (an admin activates another version, or a newer directory appears).
 
+Callers get the engine behind a `ReplyBatcher` (inference/batching.py): the replies several threads ask
+for at the same time (a Celery worker's thread pool, the embedded server's reply threads) are decoded in
+one batch.
+
 Never loaded at import: a Celery prefork child must initialise torch (and CUDA) itself.
 """
 
@@ -14,7 +18,7 @@ from django.conf import settings
 from chatbot.conversations import selectors
 
 if TYPE_CHECKING:
-    from inference.serving import ReplyEngine
+    from inference.batching import ReplyBatcher
 
 
 class EngineUnavailable(Exception):
@@ -22,7 +26,7 @@ class EngineUnavailable(Exception):
 
 
 _lock = threading.Lock()
-_loaded: tuple[Path, "ReplyEngine"] | None = None
+_loaded: tuple[Path, "ReplyBatcher"] | None = None
 
 
 def model_dir_to_serve() -> Path | None:
@@ -38,7 +42,7 @@ def model_dir_to_serve() -> Path | None:
     return Path(latest) if latest is not None else None
 
 
-def get_engine() -> "ReplyEngine":
+def get_engine() -> "ReplyBatcher":
     """The engine for the model to serve now; loads it on first use or when that model changed."""
     global _loaded
     model_dir = model_dir_to_serve()
@@ -51,6 +55,7 @@ def get_engine() -> "ReplyEngine":
         if _loaded is None or _loaded[0] != model_dir:
             import torch
 
+            from inference.batching import ReplyBatcher
             from inference.serving import ReplyEngine
 
             if settings.CHATBOT_TORCH_THREADS:
@@ -60,7 +65,14 @@ def get_engine() -> "ReplyEngine":
                 loaded.settings = replace(
                     loaded.settings, consensus_samples=settings.CHATBOT_CONSENSUS_SAMPLES
                 )
-            _loaded = (model_dir, loaded)
+            if _loaded is not None:  # what the old model has queued is still answered, by it
+                _loaded[1].close(wait=False)
+            batcher = ReplyBatcher(
+                loaded,
+                max_batch_size=settings.CHATBOT_BATCH_MAX_SIZE,
+                max_wait_seconds=settings.CHATBOT_BATCH_WAIT_MS / 1000,
+            )
+            _loaded = (model_dir, batcher)
         return _loaded[1]
 
 
@@ -68,4 +80,6 @@ def unload_engine() -> None:
     """Forget the loaded engine (tests that switch model roots)."""
     global _loaded
     with _lock:
+        if _loaded is not None:
+            _loaded[1].close(wait=False)
         _loaded = None

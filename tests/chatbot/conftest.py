@@ -76,8 +76,10 @@ def inference_worker(
         "worker",
         "-Q",
         "inference",
+        "--pool",
+        "threads",
         "--concurrency",
-        "1",
+        "4",
     ]
     command += ["--loglevel", "info", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h", "--without-mingle"]
     with log.open("w") as output:

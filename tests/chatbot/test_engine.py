@@ -60,10 +60,19 @@ def test_generation_uses_the_configured_number_of_cpu_threads(two_versions, sett
 
 
 def test_consensus_decoding_is_switched_on_by_a_setting(two_versions, settings):
-    assert engine.get_engine().settings.consensus_samples == 0
+    assert engine.get_engine().engine.settings.consensus_samples == 0
     settings.CHATBOT_CONSENSUS_SAMPLES = 3
     engine.unload_engine()
     consensus = engine.get_engine()
-    assert consensus.settings.consensus_samples == 3
+    assert consensus.engine.settings.consensus_samples == 3
     assert consensus.reply([Turn("customer", "where is my order?")]).text
     engine.unload_engine()  # later tests get the default engine back
+
+
+def test_replies_are_batched_with_the_configured_size_and_wait(two_versions, settings):
+    settings.CHATBOT_BATCH_MAX_SIZE, settings.CHATBOT_BATCH_WAIT_MS = 4, 250
+    engine.unload_engine()
+    batcher = engine.get_engine()
+    assert (batcher.max_batch_size, batcher.max_wait_seconds) == (4, 0.25)
+    engine.unload_engine()
+    assert not batcher._thread.join(timeout=10) and not batcher._thread.is_alive()
