@@ -116,7 +116,9 @@ def decode_text_frame(text: str) -> dict[str, Any]:
     """The JSON object in a text frame; anything else is `invalid_json`."""
     try:
         content = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError covers JSONDecodeError and also a number too long to convert (over 4300 digits,
+        # Python's guard against quadratic int parsing); RecursionError, nesting deeper than the stack.
         raise ProtocolError(ErrorCode.INVALID_JSON, "The frame is not valid JSON.") from None
     if not isinstance(content, dict):
         raise ProtocolError(ErrorCode.INVALID_JSON, 'A frame must be a JSON object with a "type".')
@@ -144,11 +146,25 @@ def parse_client_frame(content: dict[str, Any], *, max_message_chars: int) -> Cl
         return _parse_csat(content)
     if frame_type == "feedback":
         return _parse_feedback(content)
+    # Only a string is quoted back: str() of a large array or object would be built whole, to keep 40 chars.
+    if isinstance(frame_type, str):
+        problem = f"Unknown frame type {frame_type[:40]!r}"
+    elif frame_type is None:
+        problem = 'The frame has no "type"'
+    else:
+        problem = f'The frame\'s "type" is a JSON {_json_type_name(frame_type)}, not a string'
     raise ProtocolError(
         ErrorCode.UNKNOWN_TYPE,
-        f"Unknown frame type {str(frame_type)[:40]!r}; expected message, typing, ping, history, "
-        "escalate, contact, csat or feedback.",
+        f"{problem}; expected message, typing, ping, history, escalate, contact, csat or feedback.",
     )
+
+
+def _json_type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "array" if isinstance(value, list) else "object"
 
 
 def parse_uuid(value: Any, field: str) -> uuid.UUID:
@@ -175,6 +191,12 @@ def parse_text(
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.INVALID_FIELD, f'"{field}" must be a string.', client_id=client_id)
     text = value.strip()
+    if not is_storable_text(text):
+        raise ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            f"{label} contains a character that is not text (a NUL, or half of a UTF-16 surrogate pair).",
+            client_id=client_id,
+        )
     if required and not text:
         raise ProtocolError(ErrorCode.EMPTY_MESSAGE, f"{label} is empty.", client_id=client_id)
     if len(text) > max_chars:
@@ -184,6 +206,18 @@ def parse_text(
             client_id=client_id,
         )
     return text
+
+
+def is_storable_text(text: str) -> bool:
+    """Text every database keeps as it is. JSON can carry what a browser's text field never produces:
+    NUL (PostgreSQL refuses it in text columns) and lone surrogates (no UTF-8 encoding exists)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_contact(content: dict[str, Any], *, max_message_chars: int) -> LeaveContact:
