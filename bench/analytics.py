@@ -74,16 +74,16 @@ def measure(work: Callable[[], object], rounds: int) -> tuple[int, list[float]]:
 
 
 def sections(period: Period, threshold: float) -> dict[str, Callable[[], object]]:
-    quality = lambda: selectors.reply_quality(period=period, threshold=threshold)  # noqa: E731
     return {
         "conversations per day": lambda: selectors.conversations_per_day(period=period),
         "bot alone / escalated by reason": lambda: selectors.conversation_outcomes(period=period),
-        "unsure replies, thumbs": quality,
+        "replies: totals, model versions": lambda: selectors.reply_figures(
+            period=period, threshold=threshold
+        ),
         "first bot token p50/p95": lambda: selectors.first_token_times(period=period, timed_replies=0),
         "first staff message p50/p95": lambda: selectors.staff_response_times(period=period),
         "CSAT": lambda: selectors.csat(period=period),
         "top intents": lambda: selectors.top_intents(period=period),
-        "model versions": lambda: selectors.model_versions(period=period, threshold=threshold),
         "whole report": lambda: selectors.analytics_report(period=period, low_confidence_threshold=threshold),
     }
 

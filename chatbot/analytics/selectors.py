@@ -6,10 +6,10 @@ What falls in a period: conversations that started in it, bot replies and escala
 CSAT ratings given in it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Avg, Count, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now, TruncDate
 
 from chatbot.analytics.percentiles import percentiles
@@ -110,6 +110,7 @@ class ReplyQuality:
     low_confidence: int
     thumbs_up: int
     thumbs_down: int
+    timed: int  # replies with a first-token time
     threshold: float
 
     @property
@@ -168,7 +169,7 @@ class Report:
     staff_response: StaffResponse
     csat: Csat
     intents: list[IntentRow]
-    model_versions: list[ModelVersionRow] = field(default_factory=list)
+    model_versions: list[ModelVersionRow]
 
 
 # --- Querysets ------------------------------------------------------------------------------------
@@ -178,9 +179,10 @@ def bot_replies(*, period: Period) -> QuerySet:
     return Message.objects.filter(sender=Message.Sender.BOT, **period.range_of("created"))
 
 
-def _conversation_escalated() -> Exists:
-    """For a message: its conversation was handed to staff (at any time)."""
-    return Exists(Escalation.objects.filter(conversation=OuterRef("conversation")))
+def _conversation_escalated() -> Q:
+    """For a message: its conversation was handed to staff (at any time). An IN over the escalations'
+    conversation ids, which the database reads once (PostgreSQL hashes it), not a lookup per message."""
+    return Q(conversation_id__in=Escalation.objects.values("conversation_id"))
 
 
 # --- Sections -------------------------------------------------------------------------------------
@@ -227,20 +229,6 @@ def conversation_outcomes(*, period: Period) -> Outcomes:
     return Outcomes(
         conversations=total, bot_alone=bot_alone, escalated=total - bot_alone, by_reason=by_reason
     )
-
-
-def reply_quality(*, period: Period, threshold: float) -> tuple[ReplyQuality, int]:
-    """Confidence and thumbs of the period's bot replies, and how many replies have a first-token time."""
-    totals = bot_replies(period=period).aggregate(
-        replies=Count("pk"),
-        with_confidence=Count("confidence"),
-        low_confidence=Count("pk", filter=Q(confidence__lt=threshold)),
-        thumbs_up=Count("pk", filter=Q(feedback=Message.Vote.UP)),
-        thumbs_down=Count("pk", filter=Q(feedback=Message.Vote.DOWN)),
-        timed=Count("first_token_ms"),
-    )
-    timed = totals.pop("timed")
-    return ReplyQuality(threshold=threshold, **totals), timed
 
 
 def first_token_times(*, period: Period, timed_replies: int) -> Timing:
@@ -299,17 +287,18 @@ def top_intents(*, period: Period, limit: int = TOP_INTENTS) -> list[IntentRow]:
         .annotate(
             replies=Count("pk"),
             conversations=Count("conversation", distinct=True),
-            escalated=Count("conversation", distinct=True, filter=Q(_conversation_escalated())),
+            escalated=Count("conversation", distinct=True, filter=_conversation_escalated()),
         )
         .order_by("-replies", "intent")[:limit]
     )
     return [IntentRow(**row) for row in rows]
 
 
-def model_versions(*, period: Period, threshold: float) -> list[ModelVersionRow]:
-    """Per model version, its bot replies of the period side by side (an A/B test reads here)."""
-    replies = bot_replies(period=period).exclude(model_version="")
-    rows = (
+def reply_figures(*, period: Period, threshold: float) -> tuple[ReplyQuality, list[ModelVersionRow]]:
+    """The period's bot replies: in total (confidence, thumbs) and per model version side by side (an A/B
+    test reads here). One grouped pass over the replies; the totals are the sums of the groups."""
+    replies = bot_replies(period=period)
+    groups = list(
         replies.values("model_version")
         .annotate(
             replies=Count("pk"),
@@ -318,36 +307,44 @@ def model_versions(*, period: Period, threshold: float) -> list[ModelVersionRow]
             with_confidence=Count("confidence"),
             thumbs_up=Count("pk", filter=Q(feedback=Message.Vote.UP)),
             thumbs_down=Count("pk", filter=Q(feedback=Message.Vote.DOWN)),
+            timed=Count("first_token_ms"),
             conversations=Count("conversation", distinct=True),
-            escalated=Count("conversation", distinct=True, filter=Q(_conversation_escalated())),
+            escalated=Count("conversation", distinct=True, filter=_conversation_escalated()),
             mean_first_token_ms=Avg("first_token_ms"),
             mean_latency_ms=Avg("latency_ms"),
         )
         .order_by("model_version")
     )
-    timings = percentiles(replies, "first_token_ms", [MEDIAN, P95], group_by="model_version")
-    return [
+    additive = ("replies", "with_confidence", "low_confidence", "thumbs_up", "thumbs_down", "timed")
+    quality = ReplyQuality(
+        threshold=threshold, **{name: sum(group[name] for group in groups) for name in additive}
+    )
+    timings = percentiles(
+        replies.exclude(model_version=""), "first_token_ms", [MEDIAN, P95], group_by="model_version"
+    )
+    versions = [
         ModelVersionRow(
-            **row,
-            median_first_token_ms=timings.get(row["model_version"], {}).get(MEDIAN),
-            p95_first_token_ms=timings.get(row["model_version"], {}).get(P95),
+            **{name: value for name, value in group.items() if name != "timed"},
+            median_first_token_ms=timings.get(group["model_version"], {}).get(MEDIAN),
+            p95_first_token_ms=timings.get(group["model_version"], {}).get(P95),
         )
-        for row in rows
+        for group in groups
+        if group["model_version"]  # replies made before versions were recorded count only in the totals
     ]
+    return quality, versions
 
 
 def analytics_report(*, period: Period, low_confidence_threshold: float) -> Report:
     """Every section of the page for one period; a reply below the threshold counts as unsure."""
-    threshold = low_confidence_threshold
-    quality, timed_replies = reply_quality(period=period, threshold=threshold)
+    quality, versions = reply_figures(period=period, threshold=low_confidence_threshold)
     return Report(
         period=period,
         per_day=conversations_per_day(period=period),
         outcomes=conversation_outcomes(period=period),
         quality=quality,
-        first_token=first_token_times(period=period, timed_replies=timed_replies),
+        first_token=first_token_times(period=period, timed_replies=quality.timed),
         staff_response=staff_response_times(period=period),
         csat=csat(period=period),
         intents=top_intents(period=period),
-        model_versions=model_versions(period=period, threshold=threshold),
+        model_versions=versions,
     )

@@ -50,9 +50,9 @@ def test_outcomes_split_the_periods_conversations_by_their_first_escalation(exam
 
 
 def test_reply_quality_counts_the_bot_replies_made_in_the_period(example, march):
-    quality, timed = selectors.reply_quality(period=march, threshold=THRESHOLD)
+    quality, _ = selectors.reply_figures(period=march, threshold=THRESHOLD)
     # Replies: C5 (00:00:30 on the 1st), C1 x2, C2, C7, C3 x2, C4 = 8; C4's has no confidence nor timing.
-    assert (quality.replies, quality.with_confidence, timed) == (8, 7, 7)
+    assert (quality.replies, quality.with_confidence, quality.timed) == (8, 7, 7)
     # Below 0.2: 0.10 (C1), 0.15 and 0.05 (C3). 0.2 itself would not count; C6's 0.01 is outside.
     assert quality.low_confidence == 3
     assert quality.low_confidence_share == pytest.approx(3 / 7)
@@ -98,7 +98,7 @@ def test_top_intents_with_the_escalation_rate_of_their_conversations(example, ma
 
 
 def test_model_versions_side_by_side(example, march):
-    v1, v2 = selectors.model_versions(period=march, threshold=THRESHOLD)
+    _, (v1, v2) = selectors.reply_figures(period=march, threshold=THRESHOLD)
     # v1: C1 (0.90 up, 0.10 down), C5 (0.95 up), C4 (no confidence, no timing); none escalated.
     assert (v1.model_version, v1.replies, v1.with_confidence, v1.low_confidence) == ("v1", 4, 3, 1)
     assert v1.mean_confidence == pytest.approx(0.65)
@@ -116,6 +116,15 @@ def test_model_versions_side_by_side(example, march):
     assert v2.mean_first_token_ms == pytest.approx(337.5)
     assert (v2.median_first_token_ms, v2.p95_first_token_ms) == (350, pytest.approx(485))
     assert v2.mean_latency_ms == pytest.approx(875)
+
+
+def test_replies_without_a_model_version_count_in_the_totals_only(example, march):
+    from chatbot.conversations.models import Message
+
+    Message.objects.filter(intent="greeting").update(model_version="")  # C4's reply
+    quality, versions = selectors.reply_figures(period=march, threshold=THRESHOLD)
+    assert quality.replies == 8
+    assert [(row.model_version, row.replies) for row in versions] == [("v1", 3), ("v2", 4)]
 
 
 def test_an_empty_period_has_zeros_and_no_made_up_figures(example):
@@ -137,4 +146,4 @@ def test_the_report_takes_the_same_number_of_queries_however_many_rows(example, 
     few = queries()
     for _ in range(3):
         build_example()
-    assert queries() == few == 10
+    assert queries() == few == 9
