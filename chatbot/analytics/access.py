@@ -6,11 +6,8 @@ customer's conversations.
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from chatbot.review.reviewer_group import REVIEWER_GROUP
 from chatbot.support.selectors import is_staff_member
-
-# The review app's group (chatbot/review/reviewer_group.py); named here so that the page does not need
-# the review app to be installed.
-REVIEWER_GROUP = "Transcript reviewers"
 
 
 def can_view_analytics(user: AbstractBaseUser | None) -> bool:

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from chatbot.analytics.access import REVIEWER_GROUP
 from chatbot.analytics.period import Period
+from chatbot.review.reviewer_group import REVIEWER_GROUP
 from tests.chatbot.analytics.dataset import Example, build_example
 from tests.chatbot.support.factories import PASSWORD, make_staff
 

@@ -4,6 +4,8 @@ opens a table, changes the period, gets a clear error for an impossible one; axe
 light or dark scheme. Screenshots (desktop light and dark, phone) go to test-output/screenshots/."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -19,18 +21,30 @@ MARCH = "/analytics/?from=2025-03-01&to=2025-03-03"
 
 @pytest.fixture(scope="module")
 def reviewer(chat_server) -> str:
-    """Rita, a transcript reviewer (not support staff), and the hand-built data set of March 2025."""
+    """Ann, a transcript reviewer (not support staff), and the hand-built data set of March 2025."""
     chat_server.manage(
         "shell",
         "-c",
         "from django.contrib.auth.models import Group, User; "
-        "from chatbot.analytics.access import REVIEWER_GROUP; "
+        "from chatbot.review.reviewer_group import REVIEWER_GROUP; "
         "from tests.chatbot.analytics.dataset import build_example; "
-        f"user = User.objects.create_user('rita', password={STAFF_PASSWORD!r}, first_name='Rita'); "
+        "user, _ = User.objects.get_or_create(username='analytics-ann', defaults={'first_name': 'Ann'}); "
+        f"user.set_password({STAFF_PASSWORD!r}); user.save(); "
         "user.groups.add(Group.objects.get_or_create(name=REVIEWER_GROUP)[0]); "
         "build_example()",
     )
-    return "rita"
+    return "analytics-ann"
+
+
+@contextmanager
+def signed_in(browser: Browser, base_url: str, username: str, *, viewport: dict = DESKTOP) -> Iterator[Page]:
+    """A fresh browser profile signed in on the analytics page; no script error or dialog may happen."""
+    context = browser.new_context(viewport=viewport)
+    page, problems = strict_page(context)
+    sign_in(page, base_url, username)
+    yield page
+    context.close()
+    assert problems == []
 
 
 def sign_in(page: Page, base_url: str, username: str, path: str = MARCH) -> None:
@@ -47,68 +61,55 @@ def figure(page: Page, name: str):
 
 
 def test_a_reviewer_reads_the_figures_charts_and_tables(browser: Browser, chat_server, reviewer):
-    context = browser.new_context(viewport=DESKTOP)
-    page, problems = strict_page(context)
-    sign_in(page, chat_server.url, reviewer)
-    expect(page).to_have_url(f"{chat_server.url}{MARCH}")
+    with signed_in(browser, chat_server.url, reviewer) as page:
+        expect(page).to_have_url(f"{chat_server.url}{MARCH}")
+        expect(figure(page, "Conversations")).to_have_text("5")
+        expect(figure(page, "Handed to staff")).to_contain_text("60 %")
+        expect(figure(page, "First bot token")).to_contain_text("300 ms")
+        expect(figure(page, "First staff reply")).to_contain_text("1 min 30 s")
+        expect(figure(page, "CSAT")).to_contain_text("3.50")
+        expect(page.get_by_role("link", name="Staff console")).to_have_count(0)  # a reviewer is not staff
 
-    expect(figure(page, "Conversations")).to_have_text("5")
-    expect(figure(page, "Handed to staff")).to_contain_text("60 %")
-    expect(figure(page, "First bot token")).to_contain_text("300 ms")
-    expect(figure(page, "First staff reply")).to_contain_text("1 min 30 s")
-    expect(figure(page, "CSAT")).to_contain_text("3.50")
-    expect(page.get_by_role("link", name="Staff console")).to_have_count(0)  # a reviewer is not staff
+        per_day = page.get_by_role("img", name="Conversations started per day")
+        expect(per_day).to_be_visible()
+        expect(per_day.locator("rect")).to_have_count(3)
+        for name in ("Bot replies by intent", "CSAT ratings", "Conversations answered by the bot alone"):
+            expect(page.get_by_role("img", name=name)).to_be_visible()
 
-    per_day = page.get_by_role("img", name="Conversations started per day")
-    expect(per_day).to_be_visible()
-    expect(per_day.locator("rect")).to_have_count(3)
-    for name in ("Bot replies by intent", "CSAT ratings", "Conversations answered by the bot alone"):
-        expect(page.get_by_role("img", name=name)).to_be_visible()
+        table = page.get_by_role("table").filter(has_text="Sat 1 March 2025")
+        expect(table).to_be_hidden()
+        page.get_by_text("Conversations per day as a table").click()
+        expect(table.get_by_role("row", name="Sat 1 March 2025 2")).to_be_visible()
 
-    table = page.get_by_role("table").filter(has_text="Sat 1 March 2025")
-    expect(table).to_be_hidden()
-    page.get_by_text("Conversations per day as a table").click()
-    expect(table.get_by_role("row", name="Sat 1 March 2025 2")).to_be_visible()
-
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        results = Axe().run(page, options=AXE_OPTIONS)
-        assert results.violations_count == 0, results.generate_report()
-        save_screenshot(page, f"analytics-desktop-{scheme}")
-    context.close()
-    assert problems == []
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            results = Axe().run(page, options=AXE_OPTIONS)
+            assert results.violations_count == 0, results.generate_report()
+            save_screenshot(page, f"analytics-desktop-{scheme}")
 
 
 def test_the_period_changes_and_an_impossible_one_is_explained(browser: Browser, chat_server, reviewer):
-    context = browser.new_context(viewport=DESKTOP)
-    page, problems = strict_page(context)
-    sign_in(page, chat_server.url, reviewer)
+    with signed_in(browser, chat_server.url, reviewer) as page:
+        first_day = page.get_by_label("From", exact=True)
+        first_day.fill("2025-03-02")
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(f"{chat_server.url}/analytics/?from=2025-03-02&to=2025-03-03")
+        expect(figure(page, "Conversations")).to_have_text("3")  # C3, C7 and C4
 
-    page.get_by_label("From", exact=True).fill("2025-03-02")
-    page.get_by_role("button", name="Show").click()
-    expect(page).to_have_url(f"{chat_server.url}/analytics/?from=2025-03-02&to=2025-03-03")
-    expect(figure(page, "Conversations")).to_have_text("3")  # C3, C7 and C4
+        first_day.fill("2025-03-05")
+        page.get_by_role("button", name="Show").click()
+        expect(page.get_by_role("alert")).to_have_text(
+            "The first day (5 March 2025) is after the last day (3 March 2025)."
+        )
+        expect(first_day).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_role("img")).to_have_count(0)
 
-    page.get_by_label("From", exact=True).fill("2025-03-05")
-    page.get_by_role("button", name="Show").click()
-    expect(page.get_by_role("alert")).to_have_text(
-        "The first day (5 March 2025) is after the last day (3 March 2025)."
-    )
-    expect(page.get_by_label("From", exact=True)).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_role("img")).to_have_count(0)
-
-    page.get_by_role("link", name="7 days").click()
-    expect(figure(page, "Conversations")).to_be_visible()
-    context.close()
-    assert problems == []
+        page.get_by_role("link", name="7 days").click()
+        expect(figure(page, "Conversations")).to_be_visible()
 
 
 def test_on_a_phone_the_page_is_one_column(browser: Browser, chat_server, reviewer):
-    context = browser.new_context(viewport=PHONE)
-    page, problems = strict_page(context)
-    sign_in(page, chat_server.url, reviewer)
-    page_width = page.evaluate("document.documentElement.scrollWidth")
-    assert page_width <= PHONE["width"], "the page itself never scrolls sideways; only wide charts do"
-    save_screenshot(page, "analytics-phone")
-    context.close()
-    assert problems == []
+    with signed_in(browser, chat_server.url, reviewer, viewport=PHONE) as page:
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= PHONE["width"], "the page itself never scrolls sideways; only wide charts do"
+        save_screenshot(page, "analytics-phone")
