@@ -4,12 +4,14 @@ Thin: it parses frames (protocol.py), calls services in database_sync_to_async h
 group events into frames. Client mistakes are raised once as ProtocolError and answered in `receive`.
 """
 
+import logging
 import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from chatbot.conversations import identity, protocol, selectors, services
 from chatbot.conversations.models import Conversation, Customer, Message
@@ -18,8 +20,12 @@ from chatbot.support import customer_status
 from chatbot.support import selectors as support_selectors
 from chatbot.support import services as support_services
 
+logger = logging.getLogger(__name__)
+
 # Close code for a handshake without a valid identity cookie (4000-4999: application codes).
 CLOSE_NO_IDENTITY = 4401
+# RFC 6455's "Try Again Later": the database is unreachable; the page reconnects with its backoff.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -27,17 +33,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
 
     async def connect(self) -> None:
-        self.customer = await database_sync_to_async(identity.customer_from_cookies)(
-            self.scope.get("cookies", {})
-        )
         # Accepted before a refusal so that the browser sees our close code: a handshake refused
         # outright reaches it as 1006, indistinguishable from a network failure.
         await self.accept()
-        if self.customer is None:
-            # The page views set the cookie; a socket without one has no conversation to serve.
-            await self.close(code=CLOSE_NO_IDENTITY)
-            return
-        await self.send_history()
+        try:
+            self.customer = await database_sync_to_async(identity.customer_from_cookies)(
+                self.scope.get("cookies", {})
+            )
+            if self.customer is None:
+                # The page views set the cookie; a socket without one has no conversation to serve.
+                await self.close(code=CLOSE_NO_IDENTITY)
+                return
+            await self.send_history()
+        except DatabaseError as error:
+            # Without the database there is no customer and no history to serve: say why, and close
+            # with "try again later" rather than crash (the page reconnects with its backoff).
+            await self.send_database_error(error, client_id=None)
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
@@ -46,6 +58,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
+        frame = None
         try:
             if text_data is None:
                 raise ProtocolError(
@@ -58,6 +71,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(
                 protocol.error_frame(code=error.code, detail=error.detail, client_id=error.client_id)
             )
+        except DatabaseError as error:
+            # Each service runs in one transaction, so nothing of this frame was stored.
+            client_id = str(frame.client_id) if isinstance(frame, protocol.SendMessage) else None
+            await self.send_database_error(error, client_id=client_id)
+
+    async def send_database_error(self, error: DatabaseError, *, client_id: str | None) -> None:
+        logger.warning("Chat socket: the database failed (%s: %s)", type(error).__name__, error)
+        await self.send_json(
+            protocol.error_frame(
+                code=ErrorCode.TEMPORARILY_UNAVAILABLE,
+                detail=protocol.TEMPORARILY_UNAVAILABLE_TEXT,
+                client_id=client_id,
+            )
+        )
 
     async def dispatch_frame(self, frame: protocol.ClientFrame) -> None:
         match frame:

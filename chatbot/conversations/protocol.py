@@ -24,6 +24,7 @@ class ErrorCode:
     RATE_LIMITED = "rate_limited"
     REPLY_FAILED = "reply_failed"
     UNAVAILABLE = "unavailable"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
     # Staff hand-over (docs/support.md)
     ESCALATION_DISABLED = "escalation_disabled"
     NOT_WAITING = "not_waiting"
@@ -33,6 +34,10 @@ class ErrorCode:
     # Thumbs on bot replies
     UNKNOWN_MESSAGE = "unknown_message"
     NOT_BOT_REPLY = "not_bot_reply"
+
+
+# The detail of `temporarily_unavailable`: the database could not be reached, so nothing was stored.
+TEMPORARILY_UNAVAILABLE_TEXT = "The chat cannot save or load messages just now. Please try again in a moment."
 
 
 class ProtocolError(Exception):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from chatbot.conversations import engine, events, selectors, services
 from chatbot.conversations.models import Conversation, Customer, Message
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from inference.serving import Reply
 
 logger = logging.getLogger(__name__)
+
+# The errors of a database that cannot be reached (down, restarting, failing over), as opposed to a query
+# it refused: worth retrying the reply for.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 REPLY_FAILED_TEXT = "Sorry, the assistant could not answer just now. Please try again in a moment."
 UNAVAILABLE_TEXT = "The assistant is not available right now. Please try again later."
@@ -93,8 +98,8 @@ def generate_reply(
     """
     try:
         reply_engine = engine.get_engine()
-    except engine.EngineUnavailable:
-        raise
+    except (engine.EngineUnavailable, *DATABASE_UNAVAILABLE):
+        raise  # an unreachable database is not the model's fault: the task waits for it (tasks.py)
     except Exception as error:
         raise engine.EngineUnavailable(f"the model failed to load: {error}") from error
 
@@ -141,6 +146,8 @@ def _generate_and_store(message: Message, *, typed_text: str | None) -> Message 
     except ReplyAbandoned:
         logger.info("Conversation %s went to staff while answering message %s", conversation.pk, message.pk)
         return None
+    except DATABASE_UNAVAILABLE:
+        raise  # not the model's failure: nothing to tell the customer yet, the task is retried
     except engine.EngineUnavailable:
         logger.exception("No reply engine for message %s", message.pk)
         services.do_store_reply_failure(message=message, code=ErrorCode.UNAVAILABLE, detail=UNAVAILABLE_TEXT)

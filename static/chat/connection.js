@@ -139,8 +139,9 @@
         return; // The server only sends JSON; anything else is not ours to interpret.
       }
       // Only a frame proves the server really serves us (it may accept and close at once),
-      // so the backoff restarts from the beginning here rather than on "open".
-      this.attempt = 0;
+      // so the backoff restarts from the beginning here rather than on "open". Not an error frame:
+      // a server that cannot reach its database says so and closes, and must not be retried at once.
+      if (!frame || frame.type !== "error") this.attempt = 0;
       window.clearTimeout(this.pongTimer);
       if (frame && typeof frame.type === "string") this.onFrame(frame);
     }
