@@ -7,15 +7,19 @@ whatever database DATABASE_URL names.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatbot_bench python -m bench.review_list
 
 Each figure is the median (and the fastest) of --rounds runs after one warm-up run, for a superuser held
-in memory (no session, nothing written). With --lock PATH the timed part waits while PATH exists and
-holds it meanwhile, so that two benchmarks sharing a machine never run at once.
+in memory (no session, nothing written). --exports also streams every conversation as CSV and as JSONL
+(the exports' own generators, no HTTP) and reports the time and how much the process's peak memory grew.
+With --lock PATH the timed part waits while PATH exists and holds it meanwhile, so that two benchmarks
+sharing a machine never run at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +39,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.analytics import holding, measure  # noqa: E402
 from chatbot.conversations.models import Conversation, Message  # noqa: E402
+from chatbot.review.exports import transcripts  # noqa: E402
 from chatbot.support.selectors import staff_users  # noqa: E402
 
 
@@ -96,12 +101,29 @@ def changelist(params: dict[str, str]):
     return render
 
 
+def export_figures() -> None:
+    """Stream every conversation through the CSV and JSONL exports: lines, seconds, peak memory growth."""
+    for name, lines in (("CSV", transcripts.csv_lines), ("JSONL", transcripts.jsonl_lines)):
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started, count, size = time.perf_counter(), 0, 0
+        for line in lines(Conversation.objects.all()):
+            count += 1
+            size += len(line)
+        seconds = time.perf_counter() - started
+        growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+        print(
+            f"{name} export of every conversation: {count:,} lines, {size / 2**20:,.0f} MiB in "
+            f"{seconds:.1f} s ({count / seconds:,.0f} lines/s); peak memory grew by {growth:,.0f} MiB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--lock", type=Path, help="a file that marks a benchmark running on this machine")
+    parser.add_argument("--exports", action="store_true", help="also time the CSV and JSONL exports")
     args = parser.parse_args()
 
     if not Conversation.objects.exists():
@@ -118,6 +140,10 @@ def main() -> None:
     for name, ((queries, timings), rows) in results.items():
         median, fastest = statistics.median(timings), min(timings)
         print(f"| {name:<42} | {rows:>4} | {queries:>7} | {median:>9.0f} | {fastest:>10.0f} |")
+    if args.exports:
+        print()
+        with holding(args.lock):
+            export_figures()
 
 
 if __name__ == "__main__":

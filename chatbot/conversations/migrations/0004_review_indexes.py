@@ -1,7 +1,10 @@
 """Indexes for the transcript review list (chatbot/review/selectors.py), created on the database only.
 
 * conversation_created: the list's default order (newest first) and its date-range filter;
-* message_model_version: the model-version filter and its choices (bot replies only: others are empty);
+* message_model_version, message_intent_conversation, message_confidence_conversation: the model
+  version, intent and low-confidence filters. Each holds the conversation id too, so PostgreSQL finds
+  the matching conversations from the index alone (an index-only scan), and only the rows that have a
+  value (bot replies) are in it. The first two also give the filters' choices;
 * message_text_search, PostgreSQL only: a GIN index on the text's tsvector, for the full-text search.
   Its expression must stay the one the search queries (`SearchVector("text", config="english")`),
   or PostgreSQL cannot use it. SQLite searches with LIKE and gets no index.
@@ -24,7 +27,25 @@ def _indexes(schema_editor):
         ("Conversation", models.Index(fields=["created"], name="conversation_created")),
         (
             "Message",
-            models.Index(fields=["model_version"], condition=~Q(model_version=""), name="message_model_version"),
+            models.Index(
+                fields=["model_version", "conversation"],
+                condition=~Q(model_version=""),
+                name="message_model_version",
+            ),
+        ),
+        (
+            "Message",
+            models.Index(
+                fields=["intent", "conversation"], condition=~Q(intent=""), name="message_intent_conversation"
+            ),
+        ),
+        (
+            "Message",
+            models.Index(
+                fields=["confidence", "conversation"],
+                condition=Q(confidence__isnull=False),
+                name="message_confidence_conversation",
+            ),
         ),
     ]
     if schema_editor.connection.vendor == "postgresql":
