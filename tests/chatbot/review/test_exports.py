@@ -229,6 +229,8 @@ def test_the_action_exports_only_the_selected_conversations(reviewer_client, rev
     exchange(other, "q", "a")
     response = reviewer_client.post(LIST_URL, {"action": "export_jsonl", "_selected_action": [other.pk]})
     assert response["Content-Disposition"].startswith('attachment; filename="transcripts-')
+    assert "no-store" in response["Cache-Control"]
+    assert response["Content-Type"] == "application/x-ndjson; charset=utf-8"
     records = [json.loads(line) for line in body(response).splitlines()]
     assert {record["conversation"] for record in records} == {str(other.public_id)}
     entry = AuditLogEntry.objects.get()
