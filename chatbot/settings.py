@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "chatbot.analytics",
     "chatbot.review",
     "chatbot.privacy",
+    "chatbot.customers",
 ]
 
 MIDDLEWARE = [
@@ -288,6 +289,14 @@ CHATBOT_COMPANY_WEBSITE = env_str("CHATBOT_COMPANY_WEBSITE", "https://www.exampl
 CHATBOT_SUPPORT_PHONE = env_str("CHATBOT_SUPPORT_PHONE", "+1 555 0100")
 CHATBOT_SUPPORT_EMAIL = env_str("CHATBOT_SUPPORT_EMAIL", "support@example.com")
 CHATBOT_SUPPORT_HOURS = env_str("CHATBOT_SUPPORT_HOURS", "Monday to Friday, 9:00 to 17:00")
+# The admin's "Business profile" overrides each of these; an empty field there keeps these values.
+
+# --- Personalization: who the customer is, their orders, what they told the bot (docs/personalization.md)
+# The class that reports a known customer's profile and recent orders: the built-in one reads the admin's
+# Order table; a deployment points this at its own (a shop system, a CRM).
+CHATBOT_CUSTOMER_DATA_PROVIDER = env_str(
+    "CHATBOT_CUSTOMER_DATA_PROVIDER", "chatbot.customers.providers.OrderTableProvider"
+)
 
 # --- Support: escalation to staff, the staff console (docs/support.md) ------------------------------
 # Admins override each of these in the admin's "Support settings"; an empty override keeps these values.

@@ -16,6 +16,8 @@ from django.db import DatabaseError
 from chatbot.conversations import identity, protocol, selectors, services
 from chatbot.conversations.models import Conversation, Customer, Message
 from chatbot.conversations.protocol import ErrorCode, ProtocolError
+from chatbot.customers import selectors as customer_selectors
+from chatbot.customers import services as customer_services
 from chatbot.support import customer_status
 from chatbot.support import selectors as support_selectors
 from chatbot.support import services as support_services
@@ -134,6 +136,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                         protocol.feedback_recorded_frame(message_id=str(frame.message_id), vote=frame.vote)
                     )
 
+            # Earlier conversations and a new one (docs/personalization.md)
+            case protocol.ListConversations():
+                rows = await database_sync_to_async(customer_selectors.customer_conversations)(
+                    customer=self.customer
+                )
+                await self.send_json(protocol.conversations_frame(rows))
+            case protocol.OpenTranscript():
+                conversation, messages = await database_sync_to_async(self.load_transcript)(
+                    frame.conversation_id
+                )
+                await self.send_json(protocol.transcript_frame(conversation=conversation, messages=messages))
+            case protocol.StartNewConversation():
+                await database_sync_to_async(customer_services.do_start_new_conversation)(
+                    customer=self.customer
+                )
+                await self.send_history()
+
     async def receive_message(self, frame: protocol.SendMessage) -> None:
         resent, conversation = await database_sync_to_async(self.prepare_message)(frame.client_id)
         if resent is not None:
@@ -178,6 +197,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if resent is not None:
             return resent, None
         return None, services.do_open_conversation(customer=self.customer)
+
+    def load_transcript(self, conversation_id: uuid.UUID) -> tuple[Conversation, list[Message]]:
+        conversation = customer_selectors.customer_conversation(
+            customer=self.customer, public_id=conversation_id
+        )
+        if conversation is None:
+            # Another customer's gets the same answer as none, so ids cannot be probed.
+            raise ProtocolError(ErrorCode.UNKNOWN_CONVERSATION, "There is no such conversation of yours.")
+        return conversation, selectors.conversation_messages(conversation=conversation)
 
     def load_history(
         self,

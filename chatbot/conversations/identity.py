@@ -1,8 +1,8 @@
 """The customer's identity: a signed, HttpOnly, SameSite=Lax cookie holding the Customer's public id.
 
-The page views set it (creating an anonymous Customer on the first visit); the websocket reads it from
-the handshake's cookies. Signing (Django's TimestampSigner with its own salt) means a browser cannot
-claim another customer's id.
+The page views set it (creating an anonymous Customer on the first visit; for a signed-in user, the
+login's Customer); the websocket reads it from the handshake's cookies. Signing (Django's TimestampSigner
+with its own salt) means a browser cannot claim another customer's id.
 """
 
 import uuid
@@ -12,6 +12,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
 from chatbot.conversations.models import Customer
+from chatbot.customers import services as customer_services
 
 _SALT = "chatbot.conversations.customer"
 
@@ -41,15 +42,19 @@ def customer_from_cookies(cookies: dict[str, str]) -> Customer | None:
 
 
 def get_or_create_customer(request: HttpRequest) -> tuple[Customer, bool]:
-    """The customer of a page request; a new anonymous one (True) when the cookie is absent or invalid."""
+    """The customer of a page request, and whether it is another than the cookie named.
+
+    Signed in: the login's customer, into which this browser's anonymous one is merged (docs/
+    personalization.md). Not signed in: the cookie's customer, unless that one belongs to a login (its
+    owner signed out, or someone else uses the browser): then, as without a valid cookie, a new anonymous one.
+    """
     customer = customer_from_cookies(request.COOKIES)
-    created = customer is None
-    if customer is None:
-        customer = Customer.objects.create()
-    if request.user.is_authenticated and customer.user_id is None:
-        customer.user = request.user
-        customer.save(update_fields=["user"])
-    return customer, created
+    if request.user.is_authenticated:
+        chosen = customer_services.do_attach_to_account(browser_customer=customer, user=request.user)
+        return chosen, customer is None or chosen.pk != customer.pk
+    if customer is None or customer.user_id is not None:
+        return Customer.objects.create(), True
+    return customer, False
 
 
 def set_customer_cookie(response: HttpResponse, *, request: HttpRequest, customer: Customer) -> None:

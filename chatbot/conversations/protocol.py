@@ -34,6 +34,9 @@ class ErrorCode:
     # Thumbs on bot replies
     UNKNOWN_MESSAGE = "unknown_message"
     NOT_BOT_REPLY = "not_bot_reply"
+    # Earlier conversations and starting a new one (docs/personalization.md)
+    UNKNOWN_CONVERSATION = "unknown_conversation"
+    CONVERSATION_WITH_STAFF = "conversation_with_staff"
 
 
 # The detail of `temporarily_unavailable`: the database could not be reached, so nothing was stored.
@@ -100,6 +103,23 @@ class VoteOnReply:
     vote: str | None
 
 
+@dataclass(frozen=True)
+class ListConversations:
+    """The customer's earlier conversations, for the "Previous conversations" list."""
+
+
+@dataclass(frozen=True)
+class OpenTranscript:
+    """One of the customer's conversations, to read again."""
+
+    conversation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class StartNewConversation:
+    """Close the current conversation; the next message starts a new one."""
+
+
 ClientFrame = (
     SendMessage
     | Typing
@@ -109,6 +129,9 @@ ClientFrame = (
     | LeaveContact
     | RateConversation
     | VoteOnReply
+    | ListConversations
+    | OpenTranscript
+    | StartNewConversation
 )
 
 # Longest e-mail address (RFC 5321 path limit, and Django's EmailField).
@@ -151,6 +174,12 @@ def parse_client_frame(content: dict[str, Any], *, max_message_chars: int) -> Cl
         return _parse_csat(content)
     if frame_type == "feedback":
         return _parse_feedback(content)
+    if frame_type == "conversations":
+        return ListConversations()
+    if frame_type == "transcript":
+        return OpenTranscript(conversation_id=parse_uuid(content.get("conversation"), "conversation"))
+    if frame_type == "new_conversation":
+        return StartNewConversation()
     # Only a string is quoted back: str() of a large array or object would be built whole, to keep 40 chars.
     if isinstance(frame_type, str):
         problem = f"Unknown frame type {frame_type[:40]!r}"
@@ -160,7 +189,8 @@ def parse_client_frame(content: dict[str, Any], *, max_message_chars: int) -> Cl
         problem = f'The frame\'s "type" is a JSON {_json_type_name(frame_type)}, not a string'
     raise ProtocolError(
         ErrorCode.UNKNOWN_TYPE,
-        f"{problem}; expected message, typing, ping, history, escalate, contact, csat or feedback.",
+        f"{problem}; expected message, typing, ping, history, escalate, contact, csat, feedback, "
+        "conversations, transcript or new_conversation.",
     )
 
 
@@ -354,6 +384,32 @@ def history_frame(
         "messages": [message_payload(message) for message in messages],
         "pending_reply": str(pending_reply) if pending_reply else None,
         "support": support,
+    }
+
+
+def conversations_frame(conversations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer to `conversations`: rows of chatbot.customers.selectors.customer_conversations."""
+    return {
+        "type": "conversations",
+        "conversations": [
+            {
+                **conversation_payload(row["conversation"]),
+                "started": row["started"].isoformat(),
+                "last_activity": row["last_activity"].isoformat(),
+                "messages": row["messages"],
+                "preview": row["preview"],
+            }
+            for row in conversations
+        ],
+    }
+
+
+def transcript_frame(*, conversation: Conversation, messages: list[Message]) -> dict[str, Any]:
+    """The answer to `transcript`: an earlier conversation's messages, to read (not to continue)."""
+    return {
+        "type": "transcript",
+        "conversation": conversation_payload(conversation),
+        "messages": [message_payload(message) for message in messages],
     }
 
 

@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 from chatbot.conversations import engine, events, selectors, services
 from chatbot.conversations.models import Conversation, Customer, Message
 from chatbot.conversations.protocol import ErrorCode
+from chatbot.customers import slots as customer_slots
 from chatbot.privacy import live_text
 
 if TYPE_CHECKING:
@@ -31,24 +32,9 @@ UNAVAILABLE_TEXT = "The assistant is not available right now. Please try again l
 
 
 def business_slots(*, customer: Customer) -> dict[str, str]:
-    """Values for the {{placeholders}} the model writes (names as in the training data).
-
-    Per-order values (order number, refund amount) are unknown here; serving fills those with a
-    natural fallback.
-    """
-    slots = {
-        "Company Name": settings.CHATBOT_COMPANY_NAME,
-        "Website Name": settings.CHATBOT_COMPANY_NAME,
-        "Website URL": settings.CHATBOT_COMPANY_WEBSITE,
-        "Customer Support Phone Number": settings.CHATBOT_SUPPORT_PHONE,
-        "Support Phone Number": settings.CHATBOT_SUPPORT_PHONE,
-        "Customer Support Email": settings.CHATBOT_SUPPORT_EMAIL,
-        "Customer Support Hours": settings.CHATBOT_SUPPORT_HOURS,
-        "Customer Support Availability": settings.CHATBOT_SUPPORT_HOURS,
-    }
-    if customer.name:
-        slots["Customer Name"] = customer.name
-    return slots
+    """Values for the {{placeholders}} that do not depend on the conversation: the business profile (the
+    admin's, else the settings) and the customer's name. A reply gets more (chatbot.customers.slots)."""
+    return customer_slots.business_slots(customer=customer)
 
 
 class ReplyAbandoned(Exception):
@@ -110,7 +96,7 @@ def generate_reply(
         dialogue[-1] = (dialogue[-1][0], typed_text)  # the newest turn is `message` itself
     reply = reply_engine.reply(
         [Turn(role=sender, text=text) for sender, text in dialogue],
-        slots=business_slots(customer=message.conversation.customer),
+        slots=customer_slots.reply_slots(conversation=message.conversation, dialogue=dialogue),
         on_delta=on_delta,
     )
     if not reply.text.strip():

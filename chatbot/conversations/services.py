@@ -18,6 +18,7 @@ from chatbot.conversations import events, protocol, selectors, signals, throttli
 from chatbot.conversations.dispatch import dispatch_reply
 from chatbot.conversations.models import Conversation, Customer, Message, ModelVersion
 from chatbot.conversations.protocol import ErrorCode, ProtocolError
+from chatbot.customers import slot_memory
 from chatbot.privacy import live_text, masking
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ def do_receive_customer_message(
                 client_id=client_id,
                 text=stored_text,
             )
+            # From the text as typed: the stored one may be masked (what is kept follows the same policy).
+            slot_memory.do_remember_slots(conversation=conversation, typed_text=text)
             Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
             events.send_to_group_on_commit(conversation.group_name, message_event(message))
             signals.customer_message_stored.send(sender=Message, message=message)

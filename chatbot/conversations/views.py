@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 
 from chatbot.conversations import identity, readiness
 from chatbot.conversations.protocol import MAX_CSAT_COMMENT_CHARS, PROTOCOL_VERSION
+from chatbot.customers.business import business_profile
+from chatbot.customers.greeting import greeting
 from chatbot.support.config import support_config
 
 
@@ -21,7 +23,7 @@ def chat_config() -> dict[str, Any]:
         "protocol": PROTOCOL_VERSION,
         "maxMessageChars": settings.CHATBOT_MAX_MESSAGE_CHARS,
         "replyTimeoutSeconds": settings.CHATBOT_REPLY_TIMEOUT_SECONDS,
-        "companyName": settings.CHATBOT_COMPANY_NAME,
+        "companyName": business_profile().company_name,
         # The "Talk to a person" button (docs/support.md): shown unless an admin switched requests off.
         "talkToPerson": support_config().escalate_on_request,
         "maxCsatCommentChars": MAX_CSAT_COMMENT_CHARS,
@@ -34,7 +36,8 @@ CSAT_SCALE = [(1, "very poor"), (2, "poor"), (3, "okay"), (4, "good"), (5, "exce
 
 def _render_with_identity(request: HttpRequest, template: str) -> HttpResponse:
     customer, _ = identity.get_or_create_customer(request)
-    response = render(request, template, {"chat_config": chat_config(), "csat_scale": CSAT_SCALE})
+    context = {"chat_config": chat_config(), "csat_scale": CSAT_SCALE, "greeting": greeting(customer)}
+    response = render(request, template, context)
     identity.set_customer_cookie(response, request=request, customer=customer)
     return response
 

@@ -7,12 +7,15 @@ Called where messages are stored (chatbot.conversations.services). Training expo
 
 from django.conf import settings
 
+from chatbot.customers.business import business_profile
 from chatbot.privacy import redaction
 
 
 def public_contact_details() -> list[str]:
-    """The business's support phone number and e-mail address, as configured."""
-    return [settings.CHATBOT_SUPPORT_PHONE, settings.CHATBOT_SUPPORT_EMAIL]
+    """The business's support phone number and e-mail address: the admin's business profile, else the
+    settings (chatbot.customers.business)."""
+    business = business_profile()
+    return [business.support_phone, business.support_email]
 
 
 def mask_for_storage(text: str) -> str:
