@@ -38,12 +38,13 @@ from tqdm import tqdm  # noqa: E402
 
 from bench.transcript_stories import (  # noqa: E402
     FIRST_NAMES,
+    TABLES,
     Ids,
     TranscriptFactory,
     conversation_lengths,
 )
 from chatbot.conversations.models import Conversation, Customer, Message  # noqa: E402
-from chatbot.support.models import CsatRating, Escalation, SupportEvent  # noqa: E402
+from chatbot.support.models import CsatRating, Escalation  # noqa: E402
 from chatbot.support.staff_group import ensure_staff_group  # noqa: E402
 
 
@@ -133,23 +134,22 @@ def generate(
                 rows = factory.take_rows()
                 rows.save()
                 totals = Summary(
-                    totals.customers + len(rows.customers),
-                    totals.conversations + len(rows.conversations),
-                    totals.messages + len(rows.messages),
-                    totals.escalations + len(rows.escalations),
-                    totals.ratings + len(rows.ratings),
+                    totals.customers + rows.count(Customer),
+                    totals.conversations + rows.count(Conversation),
+                    totals.messages + rows.count(Message),
+                    totals.escalations + rows.count(Escalation),
+                    totals.ratings + rows.count(CsatRating),
                 )
                 bar.update(len(batch))
         # The ids were chosen here, not by the database: PostgreSQL's sequences must continue after them.
-        models = [Customer, Conversation, Message, Escalation, SupportEvent, CsatRating]
         with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            for statement in connection.ops.sequence_reset_sql(no_style(), TABLES):
                 cursor.execute(statement)
     if connection.vendor == "postgresql":
         # Fresh statistics, as autovacuum would make them later: a benchmark right after the load sees
         # the query plans a live database gets.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in models))
+            cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in TABLES))
     return totals
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -102,27 +102,21 @@ MODEL_PROFILES = (
 NEWEST_VERSION_SHARE = 0.7
 
 
-@dataclass
-class Rows:
-    """Model instances of one batch of conversations, with their ids already assigned."""
+# The tables written, parents before children: every row's references exist the moment it is inserted.
+TABLES = (Customer, Conversation, Message, Escalation, SupportEvent, CsatRating)
 
-    customers: list[Customer] = field(default_factory=list)
-    conversations: list[Conversation] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    escalations: list[Escalation] = field(default_factory=list)
-    events: list[SupportEvent] = field(default_factory=list)
-    ratings: list[CsatRating] = field(default_factory=list)
+
+class Rows:
+    """Model instances of one batch of conversations, by model, with their ids already assigned."""
+
+    def __init__(self) -> None:
+        self.by_model: dict[type, list] = {model: [] for model in TABLES}
+
+    def count(self, model: type) -> int:
+        return len(self.by_model[model])
 
     def save(self) -> None:
-        # Parents before children: every row's references exist the moment it is inserted.
-        for model, rows in (
-            (Customer, self.customers),
-            (Conversation, self.conversations),
-            (Message, self.messages),
-            (Escalation, self.escalations),
-            (SupportEvent, self.events),
-            (CsatRating, self.ratings),
-        ):
+        for model, rows in self.by_model.items():
             model.objects.bulk_create(rows, batch_size=WRITE_BATCH_ROWS)
 
 
@@ -132,7 +126,7 @@ class Ids:
 
     def __init__(self) -> None:
         self.next = {}
-        for model in (Customer, Conversation, Message, Escalation, SupportEvent, CsatRating):
+        for model in TABLES:
             latest = model.objects.order_by("-pk").values_list("pk", flat=True).first()
             self.next[model] = (latest or 0) + 1
 
@@ -194,6 +188,12 @@ class TranscriptFactory:
 
     # --- Rows ----------------------------------------------------------------------------------------
 
+    def new(self, model: type, **fields):
+        """A row of `model` with the next id, added to the batch."""
+        instance = model(id=self.ids.take(model), **fields)
+        self.rows.by_model[model].append(instance)
+        return instance
+
     def customer_for(self, started: datetime) -> int:
         """A returning customer whose earlier conversation is closed, or a new one."""
         if self.returning and self.returning[0][1] < started and self.rng.random() < RETURNING_CUSTOMER_SHARE:
@@ -204,15 +204,11 @@ class TranscriptFactory:
             if self.rng.random() < 0.3
             else ""
         )
-        customer = Customer(
-            id=self.ids.take(Customer), public_id=self.uuid(), name=name, email=email, created=started
-        )
-        self.rows.customers.append(customer)
-        return customer.id
+        return self.new(Customer, public_id=self.uuid(), name=name, email=email, created=started).id
 
     def message(self, conversation: Conversation, sender: str, text: str, at: datetime, **fields) -> Message:
-        message = Message(
-            id=self.ids.take(Message),
+        message = self.new(
+            Message,
             public_id=self.uuid(),
             conversation_id=conversation.id,
             sender=sender,
@@ -220,7 +216,6 @@ class TranscriptFactory:
             created=at,
             **fields,
         )
-        self.rows.messages.append(message)
         conversation.updated = at
         return message
 
@@ -269,15 +264,13 @@ class TranscriptFactory:
         return self.message(conversation, Message.Sender.SYSTEM, text, at)
 
     def event(self, escalation: Escalation, kind: str, at: datetime, **fields) -> None:
-        self.rows.events.append(
-            SupportEvent(
-                id=self.ids.take(SupportEvent),
-                escalation_id=escalation.id,
-                conversation_id=escalation.conversation_id,
-                kind=kind,
-                created=at,
-                **fields,
-            )
+        self.new(
+            SupportEvent,
+            escalation_id=escalation.id,
+            conversation_id=escalation.conversation_id,
+            kind=kind,
+            created=at,
+            **fields,
         )
 
     # --- One conversation ---------------------------------------------------------------------------
@@ -290,14 +283,13 @@ class TranscriptFactory:
         escalates = length >= MIN_ESCALATED_MESSAGES and (
             rng.random() < MODEL_PROFILES[version].escalation_share * (3 if topic == "complaint" else 1)
         )
-        conversation = Conversation(
-            id=self.ids.take(Conversation),
+        conversation = self.new(
+            Conversation,
             public_id=self.uuid(),
             customer_id=self.customer_for(started),
             status=Conversation.Status.BOT,
             created=started,
         )
-        self.rows.conversations.append(conversation)
         reason = (
             rng.choices(list(ESCALATION_REASONS), list(ESCALATION_REASONS.values()))[0] if escalates else None
         )
@@ -343,8 +335,8 @@ class TranscriptFactory:
     ) -> None:
         """The hand-over and the staff's part: `messages` messages from the notice to the resolution."""
         rng = self.rng
-        escalation = Escalation(
-            id=self.ids.take(Escalation),
+        escalation = self.new(
+            Escalation,
             public_id=self.uuid(),
             conversation_id=conversation.id,
             reason=reason,
@@ -353,7 +345,6 @@ class TranscriptFactory:
             trigger_message_id=trigger.id if trigger else None,
             escalated=at,
         )
-        self.rows.escalations.append(escalation)
         self.event(escalation, Kind.ESCALATED, at, reason=reason)
         self.system_turn(conversation, services.ESCALATED_TEXT, at)
         still_open = self.end - at < timedelta(hours=STILL_OPEN_HOURS)
@@ -405,15 +396,13 @@ class TranscriptFactory:
         self.returning.append((conversation.customer_id, at))
         if escalation.outcome != Outcome.SPAM and rng.random() < CSAT_SHARE:
             rating = rng.choices(range(1, 6), CSAT_WEIGHTS[escalation.outcome])[0]
-            self.rows.ratings.append(
-                CsatRating(
-                    id=self.ids.take(CsatRating),
-                    conversation_id=conversation.id,
-                    escalation_id=escalation.id,
-                    rating=rating,
-                    comment="Quick and friendly, thank you." if rating == 5 and rng.random() < 0.2 else "",
-                    created=at + self.seconds(90),
-                )
+            self.new(
+                CsatRating,
+                conversation_id=conversation.id,
+                escalation_id=escalation.id,
+                rating=rating,
+                comment="Quick and friendly, thank you." if rating == 5 and rng.random() < 0.2 else "",
+                created=at + self.seconds(90),
             )
 
     def take_rows(self) -> Rows:
