@@ -12,6 +12,7 @@ port=${PORT:-8000}
 
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py ensure_demo_model
+.venv/bin/python manage.py ensure_demo_customer
 echo
 echo "  Chat page:   http://$host:$port/"
 echo "  Widget demo: http://$host:$port/widget/demo/"

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import escape
 
 from chatbot.customers.business import OVERRIDABLE
 from chatbot.customers.models import BusinessProfile, Order, RememberedSlot
@@ -21,7 +22,10 @@ class BusinessProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name, setting in OVERRIDABLE.items():
             field = self.fields[name]
-            field.help_text = f"{field.help_text} Empty: {getattr(settings, setting)!r} ({setting})."
+            # Admin pages do not escape help texts; the setting's value comes from the environment.
+            field.help_text = (
+                f"{field.help_text} Empty: {escape(repr(getattr(settings, setting)))} ({setting})."
+            )
 
 
 @admin.register(BusinessProfile)

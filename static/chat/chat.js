@@ -16,6 +16,8 @@
   };
   // Frames about the conversation; a pong only proves the socket is alive, not that a reply is coming.
   const REPLY_PROGRESS_FRAMES = new Set(["history", "message", "token", "typing", "status", "error"]);
+  // While an earlier conversation is on screen the current one's messages wait: "Back" fetches a history.
+  const CURRENT_CONVERSATION_FRAMES = new Set(["message", "token", "typing"]);
 
   /**
    * Messages the server has not confirmed yet, kept in sessionStorage so that a reload or a dropped
@@ -79,6 +81,8 @@
       this.elements = elements;
       this.outbox = new Outbox(sessionStorageOrNull());
       this.conversationStatus = "bot";
+      this.conversationId = null;
+      this.leftConversation = null; // closed by "New conversation": its status frame is old news
       this.names = { ...SENDER_NAMES }; // "staff" becomes "Dana from support" once we know who
       this.working = false; // a bot or staff reply is expected
       this.awaitingReply = null; // { client_id, text } of the last message sent
@@ -97,6 +101,12 @@
         send: (frame) => this.connection.send(frame),
         showNotice: (text) => this.notice.show(text),
         keepingNewest: (change) => this.transcript.keepingNewest(change),
+      });
+      this.history = new chat.ConversationHistory({
+        elements: elements.history,
+        send: (frame) => this.connection.send(frame),
+        onStartNew: () => this._startNewConversation(),
+        onBack: () => this.connection.send({ type: "history" }),
       });
       this.connection = new chat.ChatConnection({
         url: chat.socketUrl(config.wsPath),
@@ -135,16 +145,22 @@
       if (REPLY_PROGRESS_FRAMES.has(frame.type) && (this.working || this.transcript.isStreaming)) {
         this._armWatch();
       }
+      if (this.history.isViewing && CURRENT_CONVERSATION_FRAMES.has(frame.type)) return;
       const handler = {
         history: () => this.onHistory(frame),
         message: () => this.onMessage(frame.message),
         token: () => this.onToken(frame),
         typing: () => (frame.is_typing ? this._startWorking(frame.sender) : this._stopWorking()),
-        status: () => this._setConversation(frame.conversation, frame.detail, frame.support),
+        status: () => {
+          if (frame.conversation?.id && frame.conversation.id === this.leftConversation) return;
+          this._setConversation(frame.conversation, frame.detail, frame.support);
+        },
         error: () => this.onError(frame),
         csat_request: () => this.support.askRating(frame),
         csat_recorded: () => this.support.ratingRecorded(frame),
         feedback_recorded: () => this.transcript.setFeedback(frame.message_id, frame.vote),
+        conversations: () => this.history.showList(frame.conversations, this.conversationId),
+        transcript: () => this._showEarlier(frame),
       }[frame.type];
       if (handler) handler();
     }
@@ -153,6 +169,7 @@
     onHistory(frame) {
       const messages = Array.isArray(frame.messages) ? frame.messages : [];
       const stored = new Set(messages.map((message) => message.client_id).filter(Boolean));
+      this.history.stopViewing();
       for (const item of this.outbox.list()) if (stored.has(item.client_id)) this.outbox.remove(item.client_id);
       this.transcript.reset(messages);
       this._stopWorking();
@@ -223,6 +240,7 @@
     _setConversation(conversation, detail, support = null) {
       if (!conversation || typeof conversation.status !== "string") return;
       this.conversationStatus = conversation.status;
+      this.conversationId = conversation.id ?? null;
       if (conversation.status !== "bot") {
         // The bot has handed over: a reply it was still writing will never be posted.
         if (this.working) this._stopWorking();
@@ -233,6 +251,22 @@
       const note = detail || CONVERSATION_NOTES[conversation.status] || "";
       this.elements.banner.textContent = note;
       this.elements.banner.hidden = !note || conversation.status === "bot";
+    }
+
+    /** An earlier conversation to read (`transcript`): shown in place of the current one until "Back". */
+    _showEarlier(frame) {
+      const messages = Array.isArray(frame.messages) ? frame.messages : [];
+      this._stopWorking();
+      this.transcript.reset(messages);
+      this.history.startViewing(frame.conversation || {}, messages);
+    }
+
+    _startNewConversation() {
+      this.leftConversation = this.conversationId;
+      // Answered with a `history` frame of the new, empty conversation.
+      if (!this.connection.send({ type: "new_conversation" })) {
+        this.notice.show("Not connected. Try again once the chat is back.");
+      }
     }
 
     _startWorking(sender) {
@@ -296,6 +330,17 @@
           counter: byId("chat-counter"),
         },
         banner: byId("chat-banner"),
+        history: {
+          toggle: byId("chat-history-toggle"),
+          panel: byId("chat-history"),
+          note: byId("chat-history-note"),
+          list: byId("chat-history-list"),
+          startNew: byId("chat-history-new"),
+          viewing: byId("chat-viewing"),
+          viewingText: byId("chat-viewing-text"),
+          back: byId("chat-viewing-back"),
+          composer: byId("chat-composer"),
+        },
         support: {
           escalate: byId("chat-escalate"),
           contact: {

@@ -5,6 +5,8 @@ import pytest
 
 from chatbot.conversations import engine
 from tests.chatbot.customers.factories import FillingEngine, make_known_customer
+from tests.chatbot.fakes import ScriptedEngine
+from tests.chatbot.support.factories import make_staff
 
 TRACK_ORDER = "Your order {{Order Number}} is currently {{Order Status}}, {{Customer Name}}."
 
@@ -40,3 +42,15 @@ def filling_engine(monkeypatch):
         return fake
 
     return answer_with
+
+
+@pytest.fixture
+def scripted_engine(monkeypatch) -> ScriptedEngine:
+    fake = ScriptedEngine()
+    monkeypatch.setattr(engine, "get_engine", lambda: fake)
+    return fake
+
+
+@pytest.fixture
+def staff(db):
+    return make_staff("dana", first_name="Dana", is_staff=True)
