@@ -21,6 +21,7 @@ from chatbot.conversations import selectors as conversation_selectors
 from chatbot.conversations import services as conversation_services
 from chatbot.conversations.models import Conversation, Customer, Message
 from chatbot.conversations.protocol import ErrorCode, ProtocolError, staff_first_name
+from chatbot.privacy import masking
 from chatbot.support import notify, selectors
 from chatbot.support.config import support_config
 from chatbot.support.models import CsatRating, Escalation, SuggestedReply, SupportEvent
@@ -140,7 +141,7 @@ def do_leave_contact(*, customer: Customer, email: str, message: str) -> Escalat
     with transaction.atomic():
         now = timezone.now()
         Escalation.objects.filter(pk=escalation.pk).update(
-            contact_email=email, contact_message=message, contact_left=now
+            contact_email=email, contact_message=masking.mask_for_storage(message), contact_left=now
         )
         Customer.objects.filter(pk=customer.pk).update(email=email)
         _record(escalation, SupportEvent.Kind.CONTACT_LEFT, created=now)
@@ -272,7 +273,10 @@ def do_rate_conversation(
     try:
         with transaction.atomic():
             return CsatRating.objects.create(
-                conversation=conversation, escalation=escalation, rating=rating, comment=comment
+                conversation=conversation,
+                escalation=escalation,
+                rating=rating,
+                comment=masking.mask_for_storage(comment),
             )
     except IntegrityError:
         raise ProtocolError(

@@ -13,6 +13,7 @@ from chatbot.conversations import events
 from chatbot.conversations import services as conversation_services
 from chatbot.conversations.models import Conversation, Message
 from chatbot.conversations.protocol import ErrorCode, ProtocolError
+from chatbot.privacy import masking
 from chatbot.support import notify, presence, selectors
 from chatbot.support.models import Escalation, InternalNote, SuggestedReply
 from chatbot.support.protocol import StaffErrorCode, note_payload, staff_name, suggestion_payload
@@ -54,7 +55,7 @@ def do_send_staff_message(
                 sender=Message.Sender.STAFF,
                 author=user,
                 client_id=client_id,
-                text=text,
+                text=masking.mask_for_storage(text),
             )
             Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
             events.send_to_group_on_commit(
@@ -151,7 +152,7 @@ def do_add_note(*, user: AbstractBaseUser, conversation: Conversation, text: str
             conversation=conversation,
             escalation=selectors.open_escalation(conversation=conversation),
             author=user,
-            text=text,
+            text=masking.mask_for_storage(text),
         )
         notify.send_to_staff_watching(
             conversation,
