@@ -148,10 +148,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 )
                 await self.send_json(protocol.transcript_frame(conversation=conversation, messages=messages))
             case protocol.StartNewConversation():
-                await database_sync_to_async(customer_services.do_start_new_conversation)(
-                    customer=self.customer
-                )
-                await self.send_history()
+                # Out of the old conversation's group first: the "closed" status it gets is for the
+                # customer's other tabs; this one is answered with the new conversation's history.
+                await self.leave_conversation()
+                try:
+                    await database_sync_to_async(customer_services.do_start_new_conversation)(
+                        customer=self.customer
+                    )
+                finally:
+                    await self.send_history()
 
     async def receive_message(self, frame: protocol.SendMessage) -> None:
         resent, conversation = await database_sync_to_async(self.prepare_message)(frame.client_id)
@@ -178,6 +183,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(
                 protocol.csat_request_frame(conversation_id=str(to_rate.public_id), staff_name=None)
             )
+
+    async def leave_conversation(self) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
 
     async def join_conversation(self, conversation: Conversation) -> None:
         if self.group == conversation.group_name:

@@ -81,8 +81,6 @@
       this.elements = elements;
       this.outbox = new Outbox(sessionStorageOrNull());
       this.conversationStatus = "bot";
-      this.conversationId = null;
-      this.leftConversation = null; // closed by "New conversation": its status frame is old news
       this.names = { ...SENDER_NAMES }; // "staff" becomes "Dana from support" once we know who
       this.working = false; // a bot or staff reply is expected
       this.awaitingReply = null; // { client_id, text } of the last message sent
@@ -151,15 +149,12 @@
         message: () => this.onMessage(frame.message),
         token: () => this.onToken(frame),
         typing: () => (frame.is_typing ? this._startWorking(frame.sender) : this._stopWorking()),
-        status: () => {
-          if (frame.conversation?.id && frame.conversation.id === this.leftConversation) return;
-          this._setConversation(frame.conversation, frame.detail, frame.support);
-        },
+        status: () => this._setConversation(frame.conversation, frame.detail, frame.support),
         error: () => this.onError(frame),
         csat_request: () => this.support.askRating(frame),
         csat_recorded: () => this.support.ratingRecorded(frame),
         feedback_recorded: () => this.transcript.setFeedback(frame.message_id, frame.vote),
-        conversations: () => this.history.showList(frame.conversations, this.conversationId),
+        conversations: () => this.history.showList(frame.conversations),
         transcript: () => this._showEarlier(frame),
       }[frame.type];
       if (handler) handler();
@@ -240,7 +235,6 @@
     _setConversation(conversation, detail, support = null) {
       if (!conversation || typeof conversation.status !== "string") return;
       this.conversationStatus = conversation.status;
-      this.conversationId = conversation.id ?? null;
       if (conversation.status !== "bot") {
         // The bot has handed over: a reply it was still writing will never be posted.
         if (this.working) this._stopWorking();
@@ -262,7 +256,6 @@
     }
 
     _startNewConversation() {
-      this.leftConversation = this.conversationId;
       // Answered with a `history` frame of the new, empty conversation.
       if (!this.connection.send({ type: "new_conversation" })) {
         this.notice.show("Not connected. Try again once the chat is back.");

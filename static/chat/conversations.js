@@ -36,7 +36,6 @@
     constructor({ elements, send, onStartNew, onBack }) {
       Object.assign(this, { elements, send, onBack });
       this.viewing = null; // the id of the earlier conversation on screen
-      this.currentId = null; // the open conversation's id, marked in the list
       elements.toggle.addEventListener("click", () => (this.isOpen ? this.close() : this.open()));
       elements.startNew.addEventListener("click", () => {
         this.close();
@@ -78,9 +77,8 @@
     }
 
     /** The `conversations` frame: newest first. */
-    showList(conversations, currentId) {
+    showList(conversations) {
       const { note, list } = this.elements;
-      this.currentId = currentId;
       const rows = Array.isArray(conversations) ? conversations : [];
       list.replaceChildren(...rows.map((row) => this._item(row)));
       note.textContent = rows.length ? "" : "No conversations yet. Your questions will be listed here.";
@@ -112,7 +110,8 @@
       const item = element("li", "chat__history-row");
       const button = element("button", "chat__history-item");
       button.type = "button";
-      const isCurrent = row.id === this.currentId;
+      // A customer has at most one conversation that is not closed: the current one.
+      const isCurrent = row.status !== "closed";
       if (isCurrent) button.setAttribute("aria-current", "true");
       const state = isCurrent ? "current conversation" : STATUS_NOTES[row.status] || "";
       const count = `${row.messages} message${row.messages === 1 ? "" : "s"}`;

@@ -76,6 +76,7 @@
         this.clearStreams();
         for (const message of messages) this._append(message, "sent");
       });
+      this._updateEmptyState(); // an empty history (a new conversation) shows the welcome again
     }
 
     /** Shows a message the customer just wrote, before the server has confirmed it. */
