@@ -1,24 +1,31 @@
 """The one function every exported text passes through, transcripts and training pairs alike.
 
-Today it trims the text and, for a training reply, puts the business profile's `{{Placeholders}}` back:
-the model writes placeholders and serving fills them (chatbot/conversations/replies.py), so a model
-trained on "call +1 555 0100" would hard-code the number. PII redaction (issue #6) belongs here too.
+It trims the text; for a training reply it puts the business profile's `{{Placeholders}}` back (the model
+writes placeholders and serving fills them, chatbot/conversations/replies.py, so a model trained on "call
++1 555 0100" would hard-code the number); and it masks personal data (card numbers, e-mail addresses,
+phone numbers, IBANs: chatbot.privacy.redaction.redact_for_training) whatever the storage setting, so an
+export never carries them: not in a transcript file, not in training data.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+from chatbot.privacy.redaction import redact_for_training
 
 # A placeholder already in the text (a reviewer may type one) is kept as it is.
 _PLACEHOLDER = r"\{\{[^{}\n]{1,80}\}\}"
 
 
-def export_text(text: str, *, placeholders_for: Mapping[str, str] | None = None) -> str:
+def export_text(
+    text: str, *, placeholders_for: Mapping[str, str] | None = None, keep: Iterable[str] = ()
+) -> str:
     """`text` as it may leave the system. `placeholders_for` maps placeholder names to the values serving
-    filled in (`business_slots`); each value found as a whole word becomes its `{{Name}}` again."""
+    filled in (`business_slots`); each value found as a whole word becomes its `{{Name}}` again. `keep`:
+    values that are not personal data though they look like it (the shop's own phone and e-mail)."""
     text = text.strip()
     if placeholders_for:
         text = _restore_placeholders(text, placeholders_for)
-    return text
+    return redact_for_training(text, keep=keep)
 
 
 def _restore_placeholders(text: str, slots: Mapping[str, str]) -> str:

@@ -61,7 +61,9 @@ def training_record(item: ReplyInContext, *, business: dict[str, str]) -> dict:
     annotation = item.reply.annotation
     customer = item.reply.conversation.customer
     slots = {**business, "Customer Name": customer.name} if customer.name else business
-    context = [{"role": turn.sender, "text": export_text(turn.text)} for turn in item.context]
+    # The bot's earlier turns quote the shop's contact details: not personal data, kept.
+    shop = list(business.values())
+    context = [{"role": turn.sender, "text": export_text(turn.text, keep=shop)} for turn in item.context]
     return {
         "context": [turn for turn in context if turn["text"]],
         "response": export_text(annotation.corrected_reply, placeholders_for=slots),

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from chatbot.conversations.models import Message
+from chatbot.privacy.masking import public_contact_details
 from chatbot.review.exports.context import messages_of, replies_in_context
 from chatbot.review.exports.text import export_text
 
@@ -63,11 +64,12 @@ def csv_cell(value: object) -> str:
 def csv_lines(conversations: QuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
+    keep = public_contact_details()  # once per export: it may come from the database
     for message in messages_of(conversations):
-        yield writer.writerow([csv_cell(value) for value in _csv_row(message)])
+        yield writer.writerow([csv_cell(value) for value in _csv_row(message, keep=keep)])
 
 
-def _csv_row(message: Message) -> list[object]:
+def _csv_row(message: Message, *, keep: list[str]) -> list[object]:
     conversation = message.conversation
     review = getattr(message, "annotation", None)
     return [
@@ -79,7 +81,7 @@ def _csv_row(message: Message) -> list[object]:
         message.created.isoformat(),
         message.sender,
         message.author.get_username() if message.author else "",
-        export_text(message.text),
+        export_text(message.text, keep=keep),
         message.reply_to_public_id or "",
         message.intent,
         message.intent_probability,
@@ -90,7 +92,7 @@ def _csv_row(message: Message) -> list[object]:
         message.feedback,
         review.verdict if review else "",
         ";".join(review.reasons) if review else "",
-        export_text(review.corrected_reply) if review else "",
+        export_text(review.corrected_reply, keep=keep) if review else "",
         review.corrected_intent if review else "",
         review.reviewer.get_username() if review and review.reviewer else "",
     ]
@@ -100,11 +102,14 @@ def jsonl_lines(conversations: QuerySet) -> Iterator[str]:
     found = replies_in_context(
         messages_of(conversations), turns=settings.CHATBOT_CONTEXT_TURNS, wanted=lambda reply: True
     )
+    keep = public_contact_details()
     for item in found:
         reply, review = item.reply, getattr(item.reply, "annotation", None)
         record = {
-            "context": [{"role": turn.sender, "text": export_text(turn.text)} for turn in item.context],
-            "response": export_text(reply.text),
+            "context": [
+                {"role": turn.sender, "text": export_text(turn.text, keep=keep)} for turn in item.context
+            ],
+            "response": export_text(reply.text, keep=keep),
             "intent": reply.intent or UNKNOWN_INTENT,
             "conversation": str(reply.conversation.public_id),
             "message": str(reply.public_id),
@@ -114,16 +119,16 @@ def jsonl_lines(conversations: QuerySet) -> Iterator[str]:
             "confidence": reply.confidence,
             "latency_ms": reply.latency_ms,
             "customer_vote": reply.feedback or None,
-            "review": _review(review) if review else None,
+            "review": _review(review, keep=keep) if review else None,
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def _review(review) -> dict:
+def _review(review, *, keep: list[str]) -> dict:
     return {
         "verdict": review.verdict,
         "reasons": review.reasons,
-        "corrected_reply": export_text(review.corrected_reply),
+        "corrected_reply": export_text(review.corrected_reply, keep=keep),
         "corrected_intent": review.corrected_intent,
         "reviewer": review.reviewer.get_username() if review.reviewer else "",
         "updated": review.updated.isoformat(),

@@ -38,3 +38,17 @@ def test_longer_values_win_over_their_prefixes():
 
 def test_empty_values_are_ignored():
     assert export_text("Call us", placeholders_for={"Customer Name": "", "Company Name": " "}) == "Call us"
+
+
+def test_personal_data_never_leaves_whatever_the_storage_setting():
+    text = "Card 4111 1111 1111 1111, mail jo@example.com, call +44 20 7946 0958"
+    assert export_text(text) == "Card [card], mail [email], call [phone]"
+
+
+def test_the_shops_own_contact_details_are_kept_or_become_placeholders():
+    assert export_text("Call +1 555 0100 or +44 20 7946 0958", keep=["+1 555 0100"]) == (
+        "Call +1 555 0100 or [phone]"
+    )
+    assert export_text("Call +1 555 0100, card 4111111111111111", placeholders_for=SLOTS) == (
+        "Call {{Customer Support Phone Number}}, card [card]"
+    )
