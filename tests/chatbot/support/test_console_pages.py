@@ -68,6 +68,12 @@ def test_staff_sign_in_on_the_console_page_and_land_in_the_console(client, staff
     assert client.get("/support/").status_code == 302
 
 
+def test_the_console_links_to_the_analytics_page_staff_may_open(client, staff):
+    client.force_login(staff)
+    assert 'href="/analytics/"' in client.get("/support/").text
+    assert client.get("/analytics/").status_code == 200
+
+
 def test_the_migration_made_the_support_staff_group_with_its_permissions():
     group = Group.objects.get(name=STAFF_GROUP)
     granted = {
