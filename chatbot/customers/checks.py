@@ -1,4 +1,4 @@
-"""`manage.py check` (and every start) refuses a CHATBOT_CUSTOMER_DATA_PROVIDER naming no provider class."""
+"""`manage.py check`, `migrate` and `runserver` refuse a CHATBOT_CUSTOMER_DATA_PROVIDER naming no provider."""
 
 from typing import Any
 

@@ -4,14 +4,25 @@ cookie, so the next person on this browser never sees the account's conversation
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from chatbot.customers.business import business_profile
 
 
+class CustomerLoginForm(AuthenticationForm):
+    """Django's sign-in form, with what password managers and phone keyboards need."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(autocapitalize="none", autocomplete="username")
+        self.fields["password"].widget.attrs.update(autocomplete="current-password")
+
+
 class CustomerLoginView(auth_views.LoginView):
     template_name = "customers/login.html"
+    form_class = CustomerLoginForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:

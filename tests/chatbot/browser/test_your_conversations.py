@@ -92,7 +92,7 @@ def test_signing_in_brings_the_chat_along_and_greets_by_name(
 
     panel.open()
     page.get_by_role("link", name="Sign in").click()
-    page.get_by_label("User name").fill("sam")
+    page.get_by_label("Username").fill("sam")
     page.get_by_label("Password").fill("northwind-demo")
     page.get_by_role("button", name="Sign in").click()
 

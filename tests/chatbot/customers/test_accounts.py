@@ -182,3 +182,15 @@ def test_merging_a_customer_merged_already_does_nothing(sam):
     services.do_merge_customers(source=gone, into=sam)
 
     assert not Customer.objects.filter(pk=gone.pk).exists()
+
+
+def test_a_wrong_password_merges_nothing_and_says_why(client, sam):
+    anonymous = Customer.objects.create()
+    chat_in(anonymous, "hello")
+    browser_with(client, anonymous)
+
+    response = client.post("/account/login/", {"username": "sam", "password": "wrong"})
+
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.text
+    assert anonymous.conversations.count() == 1 and sam.conversations.count() == 0

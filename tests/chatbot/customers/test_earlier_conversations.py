@@ -61,7 +61,7 @@ async def test_the_list_holds_the_customers_conversations_newest_first(customer,
     assert len(first["preview"]) == 80
 
 
-async def test_the_list_shows_the_masked_text(customer, scripted_engine):
+async def test_the_list_shows_the_masked_text(customer, answering_engine):
     socket, _ = await connect(customer)
     await socket.send_json_to(message_frame("my card 4111 1111 1111 1111 was charged twice"))
     await receive_until(socket, is_typing_off)
@@ -104,7 +104,7 @@ async def test_another_customers_conversation_is_unknown(customer, other_custome
 
 
 async def test_a_new_conversation_closes_the_current_one_and_the_next_message_starts_it(
-    customer, scripted_engine
+    customer, answering_engine
 ):
     current = await make_conversation(customer, "first question", "first answer", status="bot")
     socket, history = await connect(customer)
