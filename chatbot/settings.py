@@ -242,7 +242,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # another worker after this long (Redis's visibility timeout, one hour by default). It must exceed the
 # longest reply, or a slow reply would be started twice (harmless, the task is idempotent, but wasted).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CHATBOT_REDELIVERY_SECONDS", 120, minimum=10)
+    "visibility_timeout": env_int("CHATBOT_REDELIVERY_SECONDS", 120, minimum=10),
+    # Workers look for such tasks every 10 s, but kombu scans only on every tenth look by default: a
+    # killed worker's task was not redelivered within 90 s then (3 runs of tests/chatbot/faults/
+    # test_worker_killed.py, visibility 10 s), and 11-12 s after the kill with every look scanning.
+    # A scan is one small Redis query.
+    "unacked_restore_throttle": 1,
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CHATBOT_TASK_SOFT_TIME_LIMIT_SECONDS", 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 15

@@ -26,10 +26,9 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSer
 
 
 def _use_broker(url: str) -> None:
-    """Point this process's Celery app at `url`, dropping connections it pooled for another broker."""
+    """Point this process's Celery app at `url`. Its pools are made for one broker on first use and
+    kept: forgotten here, they are made again (kombu keeps one per broker URL, the old ones stay open)."""
     celery_app.conf.broker_url = celery_app.conf.result_backend = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
