@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 
 # What the customer's other tabs read when a conversation was closed to start a new one (`status` frame).
 CLOSED_FOR_NEW_TEXT = "This conversation has ended. Send a message to start a new one."
-# What a browser's tab reads when its conversation was closed because the account has a more recent one.
-CLOSED_BY_MERGE_TEXT = "You signed in: this conversation is now under your account's earlier conversations."
+# What a tab reads when signing in closed its conversation (the account or the browser had a newer one).
+CLOSED_BY_MERGE_TEXT = "This conversation ended because you signed in; you find it under Your conversations."
 
 
 class MergeWaits(Exception):

@@ -194,3 +194,31 @@ def test_a_wrong_password_merges_nothing_and_says_why(client, sam):
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.text
     assert anonymous.conversations.count() == 1 and sam.conversations.count() == 0
+
+
+def test_the_sockets_of_a_conversation_closed_by_signing_in_are_told(
+    client, sam, monkeypatch, django_capture_on_commit_callbacks
+):
+    from chatbot.conversations import events
+
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(events, "send_to_group", lambda group, event: sent.append((group, event)))
+    older = chat_in(sam, "an older question")
+    anonymous = Customer.objects.create()
+    chat_in(anonymous, "a newer question")
+    browser_with(client, anonymous)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in(client, "sam")
+
+    assert sent == [
+        (
+            older.group_name,
+            {
+                "type": "chat.status",
+                "conversation": {"id": str(older.public_id), "status": "closed"},
+                "detail": services.CLOSED_BY_MERGE_TEXT,
+                "support": None,
+            },
+        )
+    ]
