@@ -9,7 +9,6 @@ between the many token events of a reply, instead of a new loop and connection f
 import asyncio
 import os
 import threading
-from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -40,7 +39,14 @@ def send_to_group(group: str, event: dict[str, Any]) -> None:
 
 def send_to_group_on_commit(group: str, event: dict[str, Any]) -> None:
     """Send once the current transaction commits, so no socket hears of a row that is not there yet."""
-    transaction.on_commit(partial(send_to_group, group, event), robust=True)
+
+    def send() -> None:
+        send_to_group(group, event)
+
+    # A function, not functools.partial: a robust callback that fails is logged by its __qualname__,
+    # which a partial lacks. The AttributeError would escape, and skip the callbacks after it (the
+    # reply's dispatch after a lost acknowledgement).
+    transaction.on_commit(send, robust=True)
 
 
 def caller_event_loop() -> asyncio.AbstractEventLoop | None:

@@ -7,7 +7,7 @@ binds the event loop (events.bind_event_loop). Whatever happens, the typing indi
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -57,7 +57,7 @@ def answer_customer_message(*, message_id: int) -> Message | None:
         live_text.forget_typed_text(message_ids=[message_id])
         return None
     conversation = message.conversation
-    events.send_to_group(
+    send_live_event(
         conversation.group_name,
         services.typing_event(conversation=conversation, sender="bot", is_typing=True),
     )
@@ -65,9 +65,21 @@ def answer_customer_message(*, message_id: int) -> Message | None:
         return _generate_and_store(message, typed_text=live_text.typed_text(message_id=message_id))
     finally:
         live_text.forget_typed_text(message_ids=[message_id])
-        events.send_to_group(
+        send_live_event(
             conversation.group_name,
             services.typing_event(conversation=conversation, sender="bot", is_typing=False),
+        )
+
+
+def send_live_event(group: str, event: dict[str, Any]) -> None:
+    """Typing and streamed tokens are a courtesy; the stored reply is what counts (a page that missed
+    them gets it in its history). So a channel layer that fails, Redis restarting or a connection it
+    dropped, is logged and skipped instead of failing the reply with it."""
+    try:
+        events.send_to_group(group, event)
+    except Exception as error:
+        logger.warning(
+            "Live %s event to %s not sent: %s: %s", event["type"], group, type(error).__name__, error
         )
 
 
@@ -125,7 +137,7 @@ def _generate_and_store(message: Message, *, typed_text: str | None) -> Message 
                 "reply_to": reply_to,
                 "delta": delta,
             }
-            events.send_to_group(conversation.group_name, event)
+            send_live_event(conversation.group_name, event)
 
     try:
         reply = generate_reply(message, on_delta=send_delta, typed_text=typed_text)
