@@ -207,7 +207,13 @@
     onError(frame) {
       if (this.support.handleError(frame)) return; // shown in the contact or rating form
       this._stopWorking();
-      this.notice.show(frame.detail || "Something went wrong. Please try again.");
+      const detail = frame.detail || "Something went wrong. Please try again.";
+      if (frame.code === "unavailable" && this.support.canRequestPerson()) {
+        // The assistant cannot answer at all (no model, or a broken one): offer a person right here.
+        this.notice.show(detail, { actionLabel: "Talk to a person", onAction: () => this.support.requestPerson() });
+      } else {
+        this.notice.show(detail);
+      }
       if (frame.client_id && this.outbox.get(frame.client_id)) {
         this.outbox.setState(frame.client_id, "failed");
         this.transcript.markFailed(frame.client_id);

@@ -50,11 +50,16 @@
       this.elements.escalate.disabled = true; // until the status frame says where we stand
     }
 
+    /** Whether "Talk to a person" is on offer now: switched on, and the bot (or nobody) has the chat. */
+    canRequestPerson() {
+      return this.enabled && (this.status === "bot" || this.status === "closed");
+    }
+
     /** The conversation's status and SUPPORT (null while the bot answers) changed. */
     update(status, support) {
       this.status = status;
       const { escalate, contact } = this.elements;
-      escalate.hidden = !this.enabled || (status !== "bot" && status !== "closed");
+      escalate.hidden = !this.canRequestPerson();
       escalate.disabled = false;
       const askForContact =
         status === "waiting_for_staff" && support && !support.staff_available && !support.contact_left;
