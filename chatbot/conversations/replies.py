@@ -83,6 +83,16 @@ def send_live_event(group: str, event: dict[str, Any]) -> None:
         )
 
 
+def give_up_on_reply(*, message_id: int) -> None:
+    """The reply to a stored message could never be started (the broker stayed unreachable): tell the
+    customer as for any failed reply, unless it was answered or left the bot meanwhile."""
+    message = selectors.message_awaiting_bot_reply(message_id=message_id)
+    if message is not None:
+        services.do_store_reply_failure(
+            message=message, code=ErrorCode.REPLY_FAILED, detail=REPLY_FAILED_TEXT
+        )
+
+
 def generate_reply(
     message: Message, *, on_delta: Callable[[str], None] | None = None, typed_text: str | None = None
 ) -> "Reply":

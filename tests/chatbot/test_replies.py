@@ -127,4 +127,4 @@ def test_distributed_mode_sends_the_reply_to_the_inference_queue(settings, monke
     queued: list[dict] = []
     monkeypatch.setattr(tasks.generate_reply, "apply_async", lambda **kwargs: queued.append(kwargs))
     dispatch.dispatch_reply(message_id=42)
-    assert queued == [{"args": [42], "queue": "inference"}]
+    assert queued == [{"args": [42], "queue": "inference", "ignore_result": True}]

@@ -5,6 +5,7 @@ shared one: these tests stop and restart it, and their workers must not take oth
 """
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,12 +26,15 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSer
     server.stop()
 
 
-def _use_broker(url: str) -> None:
-    """Point this process's Celery app at `url`. Its pools are made for one broker on first use and
-    kept: forgotten here, they are made again (kombu keeps one per broker URL, the old ones stay open)."""
-    celery_app.conf.broker_url = celery_app.conf.result_backend = url
+def _use_broker(broker_url: str, result_backend: str | None) -> None:
+    """Point this process's Celery app at another Redis. Its pools and result backend are made on first
+    use and kept: forgotten here, they are made again (kombu keeps one pool per broker URL)."""
+    celery_app.conf.broker_url, celery_app.conf.result_backend = broker_url, result_backend
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    # The result backend is cached per thread (the sockets' database thread publishes too): new ones.
+    celery_app._backend_cache = None
+    celery_app._local = threading.local()
 
 
 @pytest.fixture
@@ -44,10 +48,10 @@ def web_process(settings, private_redis: RedisServer) -> Iterator[RedisServer]:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": private_redis.url}
     }
     settings.CHATBOT_DISTRIBUTED = True
-    previous = celery_app.conf.broker_url
-    _use_broker(private_redis.url)
+    previous = celery_app.conf.broker_url, celery_app.conf.result_backend
+    _use_broker(private_redis.url, private_redis.url)
     yield private_redis
-    _use_broker(previous)
+    _use_broker(*previous)
 
 
 @pytest.fixture

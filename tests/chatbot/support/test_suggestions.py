@@ -155,7 +155,7 @@ def test_distributed_mode_drafts_on_the_inference_queue(settings, monkeypatch):
     queued: list[dict] = []
     monkeypatch.setattr(tasks.suggest_reply_task, "apply_async", lambda **kwargs: queued.append(kwargs))
     suggestions.dispatch_suggestion(message_id=42)
-    assert queued == [{"args": [42], "queue": "inference"}]
+    assert queued == [{"args": [42], "queue": "inference", "ignore_result": True}]
 
 
 @pytest.mark.django_db(transaction=True)
