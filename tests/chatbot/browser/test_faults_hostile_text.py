@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Locator, expect
 
 from tests.chatbot.browser.chat_page import ChatView, open_chat
 from tests.chatbot.browser.conftest import DESKTOP, REPLY_TIMEOUT_SECONDS
-from tests.chatbot.browser.console_page import STAFF_PASSWORD, sign_in, strict_page
+from tests.chatbot.browser.console_page import sign_in, strict_page
+from tests.chatbot.browser.server_state import add_staff_member, close_open_conversations
 
 pytestmark = pytest.mark.browser
 
@@ -31,27 +32,12 @@ INJECTED = "img, script:not([src]):not([type]), svg:not([aria-hidden]), iframe, 
 
 @pytest.fixture(scope="module")
 def staff_member(chat_server) -> str:
-    chat_server.manage(
-        "create_staff_user",
-        "mallory-watch",
-        "--first-name",
-        "Morgan",
-        "--password-env",
-        "STAFF_PASSWORD",
-        extra_env={"STAFF_PASSWORD": STAFF_PASSWORD},
-    )
-    return "mallory-watch"
+    return add_staff_member(chat_server, "mallory-watch", first_name="Morgan")
 
 
 @pytest.fixture
 def nobody_waiting(chat_server) -> None:
-    """The server is shared: other tests' conversations may still wait for staff."""
-    chat_server.manage(
-        "shell",
-        "-c",
-        "from chatbot.conversations.models import Conversation; "
-        "Conversation.objects.exclude(status='closed').update(status='closed')",
-    )
+    close_open_conversations(chat_server)
 
 
 def expect_literal(texts: Locator, text: str) -> None:

@@ -14,6 +14,7 @@ from chatbot.conversations.protocol import TEMPORARILY_UNAVAILABLE_TEXT
 from chatbot.conversations.replies import UNAVAILABLE_TEXT
 from inference.versions import MODEL_FILE, latest_version
 from tests.chatbot.browser.chat_page import open_chat
+from tests.chatbot.browser.server_state import close_open_conversations
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +43,7 @@ def broken_model(chat_server, tiny_model_root: Path, tmp_path: Path) -> Iterator
 
 @pytest.fixture
 def nobody_waiting(chat_server) -> None:
-    chat_server.manage(
-        "shell",
-        "-c",
-        "from chatbot.conversations.models import Conversation; "
-        "Conversation.objects.exclude(status='closed').update(status='closed')",
-    )
+    close_open_conversations(chat_server)
 
 
 def test_a_broken_model_is_explained_and_a_person_is_offered_instead(

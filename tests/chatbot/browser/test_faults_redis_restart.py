@@ -22,11 +22,12 @@ from playwright.sync_api import expect
 from tests.chatbot.browser.chat_page import open_chat
 from tests.chatbot.browser.conftest import (
     REPLY_TIMEOUT_SECONDS,
+    ChatServer,
     _free_port,
     _server_logs,
     _wait_until_serving,
 )
-from tests.chatbot.faults.processes import InferenceWorker, RedisServer
+from tests.chatbot.faults.processes import BOT_ONLY_ENV, InferenceWorker, RedisServer, running_redis
 from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.distributed]
@@ -45,53 +46,44 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tiny_model_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("redis-restart")
-    redis = RedisServer(workdir / "redis.log")
-    redis.start()
     database = workdir / "chat.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "REDIS_URL": redis.url,
-        "CHATBOT_MODEL_DIR": str(tiny_model_root),
-        "CHATBOT_REPLY_TIMEOUT_SECONDS": str(REPLY_TIMEOUT_SECONDS),
-        "CHATBOT_TESTING": "true",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "PYTHONUNBUFFERED": "1",
-        # About delivery, not hand-over: no trigger may take the conversation from the bot.
-        **{
-            f"CHATBOT_ESCALATE_ON_{name}": "false"
-            for name in ("REQUEST", "COMPLAINT", "LOW_CONFIDENCE", "REPETITION")
-        },
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    worker = InferenceWorker(env=env, log=workdir / "worker.log")
-    worker.start()
-    port, log = _free_port(), workdir / "daphne.log"
-    _server_logs.append(log)
-    with log.open("w") as output:
-        web = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatbot.asgi:application"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(f"{url}/healthz", web, log)
-        yield Stack(url=url, redis=redis, database=database)
-    finally:
-        web.terminate()
-        web.wait(timeout=15)
-        worker.stop()
-        redis.stop()
+    with running_redis(workdir / "redis.log") as redis:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "REDIS_URL": redis.url,
+            "CHATBOT_MODEL_DIR": str(tiny_model_root),
+            "CHATBOT_REPLY_TIMEOUT_SECONDS": str(REPLY_TIMEOUT_SECONDS),
+            "CHATBOT_TESTING": "true",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            **BOT_ONLY_ENV,
+        }
+        ChatServer(url="", env=env).manage("migrate", "--noinput")
+        worker = InferenceWorker(env=env, log=workdir / "worker.log")
+        worker.start()
+        port, log = _free_port(), workdir / "daphne.log"
+        _server_logs.append(log)
+        command = [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatbot.asgi:application",
+        ]
+        with log.open("w") as output:
+            web = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_serving(f"http://127.0.0.1:{port}/healthz", web, log)
+            yield Stack(url=f"http://127.0.0.1:{port}", redis=redis, database=database)
+        finally:
+            web.terminate()
+            web.wait(timeout=15)
+            worker.stop()
 
 
 def stored(database: Path) -> list[tuple[str, str]]:

@@ -15,15 +15,19 @@ from django.db import connection
 from chatbot.celery import app as celery_app
 from chatbot.settings import redis_channel_layer
 from tests.chatbot.distributed import database_url
-from tests.chatbot.faults.processes import InferenceWorker, RedisServer
+from tests.chatbot.faults.processes import (
+    BOT_ONLY_ENV,
+    ESCALATION_TRIGGERS,
+    InferenceWorker,
+    RedisServer,
+    running_redis,
+)
 
 
 @pytest.fixture(scope="session")
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
-    server.start()
-    yield server
-    server.stop()
+    with running_redis(tmp_path_factory.mktemp("redis") / "redis.log") as server:
+        yield server
 
 
 def _use_broker(broker_url: str, result_backend: str | None) -> None:
@@ -57,8 +61,7 @@ def web_process(settings, private_redis: RedisServer) -> Iterator[RedisServer]:
 @pytest.fixture
 def worker_env(transactional_db, private_redis: RedisServer, tiny_model_root: Path) -> dict[str, str]:
     """A worker's environment: the private Redis, the test database, the tiny model. Redelivery after
-    10 s (CHATBOT_REDELIVERY_SECONDS, the shortest allowed); no hand-over to staff, whose triggers could
-    take a conversation from the bot half-way through a fault test."""
+    10 s (CHATBOT_REDELIVERY_SECONDS, the shortest allowed); no hand-over to staff (BOT_ONLY_ENV)."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "chatbot.settings",
@@ -69,17 +72,14 @@ def worker_env(transactional_db, private_redis: RedisServer, tiny_model_root: Pa
         "DEBUG": "false",
         "CHATBOT_REDELIVERY_SECONDS": "10",
         "CHATBOT_WORKER_HEARTBEAT_SECONDS": "1",
-        **{f"CHATBOT_ESCALATE_ON_{trigger}": "false" for trigger in BOT_ONLY_TRIGGERS},
+        **BOT_ONLY_ENV,
     }
-
-
-BOT_ONLY_TRIGGERS = ("REQUEST", "COMPLAINT", "LOW_CONFIDENCE", "REPETITION")
 
 
 @pytest.fixture
 def bot_only(settings) -> None:
     """The web side of worker_env's "no hand-over"."""
-    for trigger in BOT_ONLY_TRIGGERS:
+    for trigger in ESCALATION_TRIGGERS:
         setattr(settings, f"CHATBOT_ESCALATE_ON_{trigger}", False)
 
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,10 @@ from tests.chatbot.distributed import unavailable
 from tests.conftest import REPO_ROOT
 
 WORKER_START_SECONDS = 90
+# The hand-over triggers: fault tests are about delivery, and a trigger (the tiny model reads something as
+# a complaint) could take the conversation from the bot half-way through one.
+ESCALATION_TRIGGERS = ("REQUEST", "COMPLAINT", "LOW_CONFIDENCE", "REPETITION")
+BOT_ONLY_ENV = {f"CHATBOT_ESCALATE_ON_{trigger}": "false" for trigger in ESCALATION_TRIGGERS}
 
 
 def free_port() -> int:
@@ -68,6 +74,17 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+
+
+@contextmanager
+def running_redis(log: Path) -> Iterator[RedisServer]:
+    """A RedisServer started for the block (a fixture's lifetime) and stopped after it."""
+    server = RedisServer(log)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class InferenceWorker:

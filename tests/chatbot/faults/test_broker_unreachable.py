@@ -20,17 +20,15 @@ from chatbot.conversations.models import Message
 from chatbot.conversations.replies import REPLY_FAILED_TEXT
 from chatbot.settings import redis_channel_layer
 from tests.chatbot.chat_client import connect, is_typing_off, message_frame, receive_until
-from tests.chatbot.faults.processes import RedisServer
+from tests.chatbot.faults.processes import RedisServer, running_redis
 
 pytestmark = [pytest.mark.distributed, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
 def layer_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("layer-redis") / "redis.log")
-    server.start()
-    yield server
-    server.stop()
+    with running_redis(tmp_path_factory.mktemp("layer-redis") / "redis.log") as server:
+        yield server
 
 
 @pytest.fixture

@@ -59,10 +59,8 @@ OUTAGES = [
 
 
 @pytest.fixture
-def scripted_engine(monkeypatch) -> ScriptedEngine:
-    fake = ScriptedEngine()
-    monkeypatch.setattr(engine, "get_engine", lambda: fake)
-    return fake
+def scripted_replies(monkeypatch) -> None:
+    monkeypatch.setattr(engine, "get_engine", ScriptedEngine)
 
 
 @database_sync_to_async
@@ -72,7 +70,7 @@ def stored() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("outage", OUTAGES)
 async def test_a_message_sent_while_the_database_is_down_is_refused_clearly_and_can_be_sent_again(
-    outage: Callable[[], AbstractAsyncContextManager[None]], customer, scripted_engine
+    outage: Callable[[], AbstractAsyncContextManager[None]], customer, scripted_replies
 ):
     socket, _ = await connect(customer)
     sent = message_frame("where is my order?")
@@ -128,7 +126,7 @@ def make_unanswered_message(customer) -> Message:
     )
 
 
-def test_the_reply_task_is_retried_while_the_database_is_unreachable(customer, scripted_engine):
+def test_the_reply_task_is_retried_while_the_database_is_unreachable(customer, scripted_replies):
     message = make_unanswered_message(customer)
     # Eagerly applied, a retry runs at once; a worker waits 1, 2, 4 ... up to 60 s between tries.
     with database_refusing_queries(queries=3):
@@ -139,7 +137,7 @@ def test_the_reply_task_is_retried_while_the_database_is_unreachable(customer, s
     assert reply.sender == Message.Sender.BOT, "answered, not a failure notice: the model did not fail"
 
 
-def test_the_reply_task_gives_up_after_ten_retries_without_storing_anything(customer, scripted_engine):
+def test_the_reply_task_gives_up_after_ten_retries_without_storing_anything(customer, scripted_replies):
     message = make_unanswered_message(customer)
     with database_refusing_queries() as refused:
         result = generate_reply.apply(args=[message.pk])

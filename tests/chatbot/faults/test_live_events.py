@@ -29,7 +29,7 @@ def stored_senders() -> list[str]:
 
 
 def test_a_reply_is_stored_when_its_live_events_cannot_be_sent(customer, monkeypatch, caplog):
-    monkeypatch.setattr(engine, "get_engine", lambda: ScriptedEngine())
+    monkeypatch.setattr(engine, "get_engine", ScriptedEngine)
     conversation = Conversation.objects.create(customer=customer)
     message = Message.objects.create(
         conversation=conversation, sender=Message.Sender.CUSTOMER, text="hello?", client_id=uuid.uuid4()
@@ -49,7 +49,7 @@ def test_a_reply_is_stored_when_its_live_events_cannot_be_sent(customer, monkeyp
 async def test_a_message_whose_acknowledgement_cannot_be_sent_is_still_stored_and_answered(
     customer, monkeypatch
 ):
-    monkeypatch.setattr(engine, "get_engine", lambda: ScriptedEngine())
+    monkeypatch.setattr(engine, "get_engine", ScriptedEngine)
     socket, _ = await connect(customer)
 
     def dead_channel_layer(group: str, event: dict) -> None:
