@@ -74,7 +74,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 protocol.error_frame(code=error.code, detail=error.detail, client_id=error.client_id)
             )
         except DatabaseError as error:
-            # Each service runs in one transaction, so nothing of this frame was stored.
+            # Each service is one transaction: the frame's message or change is stored whole or not at all.
             client_id = str(frame.client_id) if isinstance(frame, protocol.SendMessage) else None
             await self.send_database_error(error, client_id=client_id)
 
