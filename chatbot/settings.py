@@ -281,6 +281,9 @@ CHATBOT_CONSENSUS_SAMPLES = env_int("CHATBOT_CONSENSUS_SAMPLES", 0, minimum=0)
 # (docs/performance.md). Size the worker's thread pool (celery --concurrency) to the batch size.
 CHATBOT_BATCH_MAX_SIZE = env_int("CHATBOT_BATCH_MAX_SIZE", 16, minimum=1)
 CHATBOT_BATCH_WAIT_MS = env_int("CHATBOT_BATCH_WAIT_MS", 5, minimum=0)
+# Streamed text goes to the page in at most one token event per reply per this many milliseconds (the
+# first at once): enough to read as typing, few enough for a web process to relay to many sockets.
+CHATBOT_STREAM_INTERVAL_MS = env_int("CHATBOT_STREAM_INTERVAL_MS", 50, minimum=0)
 # How many earlier turns the model sees; the encoder truncates long inputs anyway.
 CHATBOT_CONTEXT_TURNS = env_int("CHATBOT_CONTEXT_TURNS", 6, minimum=1)
 # After this long without a reply the browser stops showing "typing" and offers to resend.

@@ -130,6 +130,25 @@ def _generate_and_store(message: Message, *, typed_text: str | None) -> Message 
     conversation = message.conversation
     reply_to = str(message.public_id)
     next_check = time.monotonic() + STILL_ANSWERING_CHECK_SECONDS
+    # Deltas wait here until the next token event is due: one event per CHATBOT_STREAM_INTERVAL_MS
+    # per reply at most, the first at once. Batched decoding makes tokens faster than a web process
+    # can relay one event each to hundreds of sockets (bench/load.py: its channels overflowed and
+    # final replies expired unsent); a few events a second still read as typing.
+    unsent: list[str] = []
+    next_send = 0.0
+
+    def send_unsent() -> None:
+        nonlocal next_send
+        next_send = time.monotonic() + settings.CHATBOT_STREAM_INTERVAL_MS / 1000
+        if unsent:
+            event = {
+                "type": "chat.token",
+                "conversation": str(conversation.public_id),
+                "reply_to": reply_to,
+                "delta": "".join(unsent),
+            }
+            unsent.clear()
+            send_live_event(conversation.group_name, event)
 
     def send_delta(delta: str) -> None:
         nonlocal next_check
@@ -141,13 +160,9 @@ def _generate_and_store(message: Message, *, typed_text: str | None) -> Message 
                 raise ReplyAbandoned
             next_check = time.monotonic() + STILL_ANSWERING_CHECK_SECONDS
         if delta:
-            event = {
-                "type": "chat.token",
-                "conversation": str(conversation.public_id),
-                "reply_to": reply_to,
-                "delta": delta,
-            }
-            send_live_event(conversation.group_name, event)
+            unsent.append(delta)
+            if time.monotonic() >= next_send:
+                send_unsent()
 
     try:
         reply = generate_reply(message, on_delta=send_delta, typed_text=typed_text)
@@ -167,6 +182,7 @@ def _generate_and_store(message: Message, *, typed_text: str | None) -> Message 
         )
         return None
 
+    send_unsent()  # the last deltas before the final message, which the page checks them against
     return services.do_store_bot_reply(
         message=message,
         reply=services.BotReply(

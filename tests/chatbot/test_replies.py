@@ -128,3 +128,17 @@ def test_distributed_mode_sends_the_reply_to_the_inference_queue(settings, monke
     monkeypatch.setattr(tasks.generate_reply, "apply_async", lambda **kwargs: queued.append(kwargs))
     dispatch.dispatch_reply(message_id=42)
     assert queued == [{"args": [42], "queue": "inference", "ignore_result": True}]
+
+
+@pytest.mark.parametrize(("interval_ms", "expected_events"), [(60_000, 2), (0, 9)])
+def test_streamed_deltas_are_sent_at_most_once_per_interval_and_add_up_to_the_reply(
+    customer, scripted_engine, sent_events, settings, interval_ms, expected_events
+):
+    settings.CHATBOT_STREAM_INTERVAL_MS = interval_ms
+    scripted_engine.text = "one two three four five six seven eight nine"
+    [question] = make_exchange(customer, ["customer"])
+    tasks.generate_reply(question.pk)
+    tokens = [event["delta"] for _, event in sent_events if event["type"] == "chat.token"]
+    # The first delta at once, the rest held until the interval passed or the reply was complete.
+    assert len(tokens) == expected_events and tokens[0] == "one "
+    assert "".join(tokens) == Message.objects.get(sender="bot").text
