@@ -54,6 +54,8 @@ def sign_in(page: Page, base_url: str, username: str, path: str = MARCH) -> None
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Support analytics")).to_be_visible()
+    # The heading shows before the stylesheet applies on a busy machine; layout checks need the styles.
+    page.wait_for_load_state("load")
 
 
 def figure(page: Page, name: str):

@@ -295,10 +295,11 @@ class EscalatingEngine(ScriptedEngine):
 
 @pytest.mark.parametrize("escalate_after_words", [3, None], ids=["mid-stream", "before-storing"])
 def test_a_reply_in_flight_when_staff_are_called_is_never_posted(
-    customer, monkeypatch, sent_events, escalate_after_words
+    customer, monkeypatch, sent_events, settings, escalate_after_words
 ):
     """Mid-stream the stream stops; after the last word the store refuses: no bot message either way."""
     monkeypatch.setattr(replies, "STILL_ANSWERING_CHECK_SECONDS", 0)
+    settings.CHATBOT_STREAM_INTERVAL_MS = 0  # an event per word, so the count shows where it stopped
     conversation = make_conversation(customer)
     question = make_message(conversation, "where is my order?")
     scripted = EscalatingEngine(conversation, escalate_after_words=escalate_after_words)
