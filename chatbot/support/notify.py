@@ -13,7 +13,6 @@ Events name no data a socket may not see; each staff consumer re-reads what it s
 differ: "mine"), the customer's status line is computed once per conversation.
 """
 
-from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -37,7 +36,13 @@ def staff_user_group(user_id: int) -> str:
 
 
 def on_commit(function: Any, *args: Any, **kwargs: Any) -> None:
-    transaction.on_commit(partial(function, *args, **kwargs), robust=True)
+    def call() -> None:
+        function(*args, **kwargs)
+
+    # A function, not functools.partial: Django logs a failing robust callback by its __qualname__,
+    # which a partial lacks; the AttributeError would escape and skip the callbacks after it
+    # (chatbot/conversations/events.py, docs/resilience.md).
+    transaction.on_commit(call, robust=True)
 
 
 def announce_change(conversation: Conversation) -> None:
