@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from chatbot.conversations import engine, events, selectors, services
-from chatbot.conversations.models import Conversation, Customer, Message
+from chatbot.conversations.models import Conversation, Message
 from chatbot.conversations.protocol import ErrorCode
 from chatbot.customers import slots as customer_slots
 from chatbot.privacy import live_text
@@ -29,12 +29,6 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 REPLY_FAILED_TEXT = "Sorry, the assistant could not answer just now. Please try again in a moment."
 UNAVAILABLE_TEXT = "The assistant is not available right now. Please try again later."
-
-
-def business_slots(*, customer: Customer) -> dict[str, str]:
-    """Values for the {{placeholders}} that do not depend on the conversation: the business profile (the
-    admin's, else the settings) and the customer's name. A reply gets more (chatbot.customers.slots)."""
-    return customer_slots.business_slots(customer=customer)
 
 
 class ReplyAbandoned(Exception):

@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from chatbot.conversations.models import Message
-from chatbot.conversations.replies import business_slots
+from chatbot.customers.slots import business_slots
 from chatbot.review import permissions
 from chatbot.review.exports.text import export_text
 from chatbot.review.limits import correction_limits

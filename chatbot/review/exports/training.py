@@ -17,8 +17,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
-from chatbot.conversations.models import Conversation, Customer, Message
-from chatbot.conversations.replies import business_slots
+from chatbot.conversations.models import Conversation, Message
+from chatbot.customers.business import business_profile
 from chatbot.review.exports.context import ReplyInContext, messages_of, replies_in_context
 from chatbot.review.exports.text import export_text
 from chatbot.review.models import Annotation
@@ -51,13 +51,13 @@ def training_records(conversations: QuerySet, *, since: datetime.datetime | None
 
     found = replies_in_context(messages_of(chosen), turns=settings.CHATBOT_CONTEXT_TURNS, wanted=corrected)
     # The business profile may come from the database: read once per export, not once per pair.
-    business = business_slots(customer=Customer())
+    business = business_profile().slots()
     for item in found:
         yield training_record(item, business=business)
 
 
 def training_record(item: ReplyInContext, *, business: dict[str, str]) -> dict:
-    """`business`: the profile's slots (`business_slots` of a customer without a name)."""
+    """`business`: the business profile's slots (`business_profile().slots()`)."""
     annotation = item.reply.annotation
     customer = item.reply.conversation.customer
     slots = {**business, "Customer Name": customer.name} if customer.name else business

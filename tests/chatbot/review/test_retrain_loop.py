@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from chatbot.conversations import engine
 from chatbot.conversations.models import ModelVersion
-from chatbot.conversations.replies import business_slots
+from chatbot.customers.slots import business_slots
 from chatbot.review import services
 from chatbot.review.services import Review
 from inference.data import read_jsonl
