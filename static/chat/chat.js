@@ -109,8 +109,14 @@
       this.connection = new chat.ChatConnection({
         url: chat.socketUrl(config.wsPath),
         onFrame: (frame) => this.handleFrame(frame),
-        onState: (state, detail) => this.status.show(state, detail),
+        onState: (state, detail) => {
+          if (state === "open") this.sentOnThisSocket.clear();
+          this.status.show(state, detail);
+        },
       });
+      // Messages already sent on the open socket: the server reads them in order, so the history frame it
+      // sends (after connecting, or when asked) must not make us send them a second time.
+      this.sentOnThisSocket = new Set();
       this.status = new chat.ConnectionStatus({
         ...elements.status,
         onRetry: () => this.connection.reconnectNow(),
@@ -176,7 +182,7 @@
       }
       for (const item of this.outbox.list()) {
         this.transcript.showPending(item, item.state);
-        if (item.state === "sending") this._send(item);
+        if (item.state === "sending" && !this.sentOnThisSocket.has(item.client_id)) this._send(item);
       }
       if (this.awaitingReply && stored.has(this.awaitingReply.client_id) && !frame.pending_reply) {
         this.awaitingReply = null; // its reply, if any, came with this history
@@ -233,6 +239,7 @@
     _send(item) {
       const frame = { type: "message", client_id: item.client_id, text: item.text };
       if (!this.connection.send(frame)) return;
+      this.sentOnThisSocket.add(item.client_id);
       this.awaitingReply = { client_id: item.client_id, text: item.text };
       // Staff answer at their own pace; only the bot is expected to start typing at once.
       if (this.conversationStatus === "bot" || this.conversationStatus === "closed") this._startWorking("bot");

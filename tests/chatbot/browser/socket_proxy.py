@@ -33,6 +33,9 @@ class ProxiedConnection:
     def send_to_server(self, frame: Frame) -> None:
         self.server_side.send(json.dumps(frame))
 
+    def send_to_page(self, frame: Frame) -> None:
+        self.page_side.send(json.dumps(frame))
+
     def _from_page(self, message: str | bytes) -> None:
         frame = json.loads(message)
         self.proxy.client_frames.append(frame)

@@ -57,6 +57,36 @@ def test_a_stored_message_is_not_resent_when_only_its_acknowledgement_was_lost(p
     assert len(proxy.connections) == 2
 
 
+def test_a_message_sent_before_the_history_arrives_is_sent_once(page, live_server_url):
+    held: list[tuple[Frame, ProxiedConnection]] = []
+
+    def hold_the_first_history(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] == "history" and not held:
+            held.append((frame, connection))
+            return False
+        return True
+
+    proxy = SocketProxy(page, on_server=hold_the_first_history)
+    chat = open_chat(page, live_server_url)
+    wait_until(page, lambda: held)
+    chat.send(QUESTION)  # a quick typist: the socket is open, its history still on the way
+    wait_until(page, proxy.sent_messages)
+    history, connection = held[0]
+    connection.send_to_page(history)
+
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+    assert len(proxy.sent_messages()) == 1, "the server reads the socket in order: no second copy"
+
+
+def wait_until(page, condition, timeout_seconds: float = 10) -> None:
+    """Lets the browser and the proxy's callbacks run until `condition()` is truthy."""
+    for _ in range(int(timeout_seconds * 50)):
+        if condition():
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"{condition} still false after {timeout_seconds} s")
+
+
 @pytest.mark.parametrize("reload_first", [False, True], ids=["at-once", "after-a-reload"])
 def test_a_refused_message_shows_the_server_detail_and_can_be_tried_again(
     page, live_server_url, reload_first
