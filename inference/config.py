@@ -63,6 +63,10 @@ class ModelConfig:
     pad_id: int = 0
     bos_id: int = 2
     eos_id: int = 3
+    # The decoder's first position also carries an embedding of the intent (the gold one in training, the
+    # intent head's choice in generation), so the reply follows the predicted intent. Off in checkpoints
+    # written before it existed.
+    intent_conditioned: bool = False
 
     def __post_init__(self) -> None:
         self.intents = tuple(self.intents)

@@ -144,6 +144,8 @@ class DecoderStep:
         x = torch.add(
             self.positions[position], F.embedding(token_ids, self.embedding), alpha=self.embedding_scale
         )
+        if position == 0 and cache.start_bias is not None:
+            x = x + cache.start_bias
         self_key_values = cache.self_key_values[:, :, :, :, : position + 1]  # (L, 2, B, H, position + 1, D)
         for index, layer in enumerate(self.layers):  # x: (B, C)
             h = F.layer_norm(x, (C,), *layer.self_norm, self.eps)

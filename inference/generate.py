@@ -155,17 +155,24 @@ def step_function(
     )[:, -1]
 
 
-def encode_with_intents(
-    model: Seq2SeqTransformer, src: Tensor
-) -> tuple[Tensor, Tensor, list[tuple[int, float]]]:
-    """Encoder memory, padding mask and (intent id, softmax probability) per row."""
+@dataclass
+class Encoded:
+    memory: Tensor  # (B, S, C)
+    src_key_padding_mask: Tensor  # (B, S)
+    intents: list[tuple[int, float]]  # (intent id, softmax probability) per row
+    start_bias: Tensor | None  # (B, C) the decoder's intent conditioning, None for an unconditioned model
+
+
+def encode_with_intents(model: Seq2SeqTransformer, src: Tensor) -> Encoded:
+    """One encoder pass: memory, padding mask, the intent head's choice and the decoder conditioning."""
     memory, src_key_padding_mask = model.encode(src)
     probabilities = torch.softmax(model.classify_intent(memory, src_key_padding_mask).float(), dim=-1)
     best_probability, best_intent = probabilities.max(dim=-1)
-    return (
+    return Encoded(
         memory,
         src_key_padding_mask,
         list(zip(best_intent.tolist(), best_probability.tolist(), strict=True)),
+        model.decoder_start_bias(best_intent),
     )
 
 
@@ -177,7 +184,8 @@ def _decode_incrementally(
     check_ready(model, settings)
     config = model.config
     src = pad_sources(model, sources)
-    memory, src_key_padding_mask, intents = encode_with_intents(model, src)
+    encoded = encode_with_intents(model, src)
+    memory, src_key_padding_mask, intents = encoded.memory, encoded.src_key_padding_mask, encoded.intents
     yield intents
 
     generator = None
@@ -191,7 +199,9 @@ def _decode_incrementally(
 
     rows = [_Row() for _ in sources]
     active = list(range(len(sources)))  # original row index of each cache row
-    cache = model.new_kv_cache(memory, src_key_padding_mask, max_len=settings.max_new_tokens)
+    cache = model.new_kv_cache(
+        memory, src_key_padding_mask, max_len=settings.max_new_tokens, start_bias=encoded.start_bias
+    )
     decode_step = step_function(model, memory, src_key_padding_mask)
     banned = never_generated(config, settings, src.device)
     next_input = torch.full((len(sources),), config.bos_id, dtype=torch.long, device=src.device)
@@ -313,10 +323,14 @@ def _beam_search(
     check_ready(model, settings)
     config, K = model.config, settings.num_beams
     src = pad_sources(model, sources)
-    memory, src_key_padding_mask, intents = encode_with_intents(model, src)
-    memory = memory.repeat_interleave(K, dim=0)  # (B*K, S, C)
-    src_key_padding_mask = src_key_padding_mask.repeat_interleave(K, dim=0)
-    cache = model.new_kv_cache(memory, src_key_padding_mask, max_len=settings.max_new_tokens)
+    encoded = encode_with_intents(model, src)
+    intents = encoded.intents
+    memory = encoded.memory.repeat_interleave(K, dim=0)  # (B*K, S, C)
+    src_key_padding_mask = encoded.src_key_padding_mask.repeat_interleave(K, dim=0)
+    start_bias = None if encoded.start_bias is None else encoded.start_bias.repeat_interleave(K, dim=0)
+    cache = model.new_kv_cache(
+        memory, src_key_padding_mask, max_len=settings.max_new_tokens, start_bias=start_bias
+    )
     # All beams start identical, so only the first is live: the first step expands it into K different ones.
     states = [
         _SourceBeams([_Beam(0.0 if k == 0 else float("-inf"), [], []) for k in range(K)]) for _ in sources

@@ -34,6 +34,7 @@ class KVCache:
     self_key_values: Tensor  # (L, 2, B, H, max_len, D): keys at [:, 0], values at [:, 1]
     cross_key_values: Tensor  # (L, 2, B, H, S, D)
     cross_mask: Tensor | None  # (B, 1, 1, S) additive: 0 or -inf at padding; None when nothing is padded
+    start_bias: Tensor | None = None  # (B, C) added to the first position's input: the intent embedding
     position: int = 0  # number of target positions already written
 
     @property
@@ -50,6 +51,8 @@ class KVCache:
         self.cross_key_values = self.cross_key_values.index_select(2, rows)
         if self.cross_mask is not None:
             self.cross_mask = self.cross_mask.index_select(0, rows)
+        if self.start_bias is not None:
+            self.start_bias = self.start_bias.index_select(0, rows)
 
 
 class SinusoidalPositionalEncoding(nn.Module):
@@ -232,6 +235,10 @@ class Seq2SeqTransformer(nn.Module):
         self.decoder_layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.n_decoder_layers))
         self.decoder_norm = nn.LayerNorm(config.d_model)
         self.intent_head = IntentHead(config)
+        # nn.Embedding's own N(0, 1) initialisation: the same unit scale as the scaled token vectors.
+        self.intent_embedding = (
+            nn.Embedding(len(config.intents), config.d_model) if config.intent_conditioned else None
+        )
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -247,9 +254,13 @@ class Seq2SeqTransformer(nn.Module):
         with torch.no_grad():
             self.token_embedding.weight[self.config.pad_id].zero_()
 
-    def _embed(self, ids: Tensor, start: int) -> Tensor:
-        scaled = self.token_embedding(ids) * math.sqrt(self.config.d_model)  # (B, T, C)
-        return self.embedding_dropout(scaled + self.positional_encoding(start, ids.size(1)))
+    def _embed(self, ids: Tensor, start: int, start_bias: Tensor | None = None) -> Tensor:
+        x = self.token_embedding(ids) * math.sqrt(self.config.d_model) + self.positional_encoding(
+            start, ids.size(1)
+        )  # (B, T, C)
+        if start_bias is not None and start == 0:
+            x = x + F.pad(start_bias[:, None, :], (0, 0, 0, ids.size(1) - 1))  # first position only
+        return self.embedding_dropout(x)
 
     def encode(self, src_ids: Tensor) -> tuple[Tensor, Tensor]:
         """(B, S) source ids -> memory (B, S, C) and src_key_padding_mask (B, S), True at padding."""
@@ -264,9 +275,19 @@ class Seq2SeqTransformer(nn.Module):
     def classify_intent(self, memory: Tensor, src_key_padding_mask: Tensor) -> Tensor:
         return self.intent_head(memory, src_key_padding_mask)  # (B, n_intents)
 
+    def decoder_start_bias(self, intent_ids: Tensor) -> Tensor | None:
+        """(B,) intent indices -> (B, C) added to the decoder's first input; None for a model that does not
+        condition its replies on the intent."""
+        if self.intent_embedding is None:
+            return None
+        return self.intent_embedding(intent_ids)
+
     @torch.no_grad()
-    def new_kv_cache(self, memory: Tensor, src_key_padding_mask: Tensor, *, max_len: int) -> KVCache:
-        """An empty decoder cache for `max_len` target positions, cross-attention keys/values filled in."""
+    def new_kv_cache(
+        self, memory: Tensor, src_key_padding_mask: Tensor, *, max_len: int, start_bias: Tensor | None = None
+    ) -> KVCache:
+        """An empty decoder cache for `max_len` target positions, cross-attention keys/values filled in;
+        `start_bias` is `decoder_start_bias` of the rows' intents."""
         if max_len > self.config.max_target_len:
             raise ValueError(f"max_len {max_len} exceeds max_target_len {self.config.max_target_len}")
         B, S, C = memory.shape
@@ -276,6 +297,7 @@ class Seq2SeqTransformer(nn.Module):
             self_key_values=memory.new_zeros(L, 2, B, H, max_len, D),
             cross_key_values=torch.stack(cross),
             cross_mask=_key_mask(src_key_padding_mask, memory.dtype) if src_key_padding_mask.any() else None,
+            start_bias=start_bias,
         )
 
     def decode(
@@ -285,25 +307,27 @@ class Seq2SeqTransformer(nn.Module):
         src_key_padding_mask: Tensor,  # (B, S)
         *,
         tgt_key_padding_mask: Tensor | None = None,  # (B, T), full decoding only
+        start_bias: Tensor | None = None,  # (B, C) `decoder_start_bias`, full decoding only
         cache: KVCache | None = None,
     ) -> Tensor:
         """Logits (B, T, V) for target positions. With a cache, `tgt_ids` are the next tokens after
         `cache.position`; the cache (built from this memory) supplies the cross-attention keys/values and
-        receives the new self-attention keys/values."""
+        the start bias, and receives the new self-attention keys/values."""
         T = tgt_ids.size(1)
         if cache is None:
             start = 0
             cross_key_values = [layer.cross_attention.project_memory(memory) for layer in self.decoder_layers]
             cross_mask = _key_mask(src_key_padding_mask, memory.dtype)
         else:
-            if tgt_key_padding_mask is not None:
-                raise ValueError("cached decoding does not take a target padding mask")
+            if tgt_key_padding_mask is not None or start_bias is not None:
+                raise ValueError("cached decoding takes no padding mask or start bias (the cache holds it)")
             if cache.position + T > cache.max_len:
                 raise ValueError(f"the KV cache holds {cache.max_len} positions; {cache.position + T} needed")
             start = cache.position
             cross_key_values, cross_mask = cache.cross_key_values, cache.cross_mask
+            start_bias = cache.start_bias
         self_mask, is_causal = self._decoder_self_mask(T, start, tgt_key_padding_mask, tgt_ids.device)
-        x = self._embed(tgt_ids, start)
+        x = self._embed(tgt_ids, start, start_bias)
         for index, layer in enumerate(self.decoder_layers):
             x = layer(
                 x,
@@ -348,13 +372,21 @@ class Seq2SeqTransformer(nn.Module):
         label_smoothing: float = 0.0,
         intent_loss_weight: float = 1.0,
     ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """(logits (B, T, V), intent_logits (B, n_intents), loss or None without targets)."""
+        """(logits (B, T, V), intent_logits (B, n_intents), loss or None without targets).
+        An intent-conditioned decoder gets the given intents (teacher forcing) and, for rows without one,
+        the intent head's choice, as in generation."""
         memory, src_key_padding_mask = self.encode(src_ids)
-        tgt_key_padding_mask = tgt_in_ids.eq(self.config.pad_id)
-        logits = self.decode(
-            tgt_in_ids, memory, src_key_padding_mask, tgt_key_padding_mask=tgt_key_padding_mask
-        )
         intent_logits = self.classify_intent(memory, src_key_padding_mask)
+        conditioning = intent_logits.argmax(dim=-1)
+        if intent_ids is not None:
+            conditioning = torch.where(intent_ids.ge(0), intent_ids, conditioning)
+        logits = self.decode(
+            tgt_in_ids,
+            memory,
+            src_key_padding_mask,
+            tgt_key_padding_mask=tgt_in_ids.eq(self.config.pad_id),
+            start_bias=self.decoder_start_bias(conditioning),
+        )
         loss = None
         if tgt_out_ids is not None:
             loss = F.cross_entropy(

@@ -68,6 +68,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     dropout: float | None = None  # None keeps the preset's
     ema_decay: float = 0.0  # > 0: dev loss, checkpoints and the served model use an EMA of the weights
+    intent_conditioning: bool = False  # the decoder's first input carries the intent (ModelConfig)
     dev_fraction: float = 0.1
     vocab_size: int = 8000
     max_target_len_cap: int = 320  # replies longer than this many tokens are cut (none in our data)
@@ -98,6 +99,13 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
         type=float,
         help="keep an exponential moving average of the weights with this decay (e.g. 0.998) and "
         "evaluate and save it instead of the raw weights; default off",
+    )
+    parser.add_argument(
+        "--intent-conditioning",
+        action=argparse.BooleanOptionalAction,
+        help="feed the intent to the decoder (gold in training, the intent head's choice when answering) "
+        "so the reply follows the predicted intent; default "
+        + ("on" if TrainConfig.intent_conditioning else "off"),
     )
     parser.add_argument("--resume", help="a version directory to continue from")
     parser.add_argument("--seed", type=int, help=f"default {TrainConfig.seed}")
@@ -130,6 +138,7 @@ def model_config_for(config: TrainConfig, *, tokenizer: Tokenizer, intents: list
         intents=tuple(intents),
         tokenizer_sha256=tokenizer.sha256,
         max_target_len=max_target,
+        intent_conditioned=config.intent_conditioning,
     )
 
 
