@@ -182,7 +182,10 @@
       }
       for (const item of this.outbox.list()) {
         this.transcript.showPending(item, item.state);
-        if (item.state === "sending" && !this.sentOnThisSocket.has(item.client_id)) this._send(item);
+        if (item.state !== "sending") continue;
+        // Already on this socket: its reply is on the way, and the re-render above hid the typing.
+        if (this.sentOnThisSocket.has(item.client_id)) this._expectReply();
+        else this._send(item);
       }
       if (this.awaitingReply && stored.has(this.awaitingReply.client_id) && !frame.pending_reply) {
         this.awaitingReply = null; // its reply, if any, came with this history
@@ -241,6 +244,10 @@
       if (!this.connection.send(frame)) return;
       this.sentOnThisSocket.add(item.client_id);
       this.awaitingReply = { client_id: item.client_id, text: item.text };
+      this._expectReply();
+    }
+
+    _expectReply() {
       // Staff answer at their own pace; only the bot is expected to start typing at once.
       if (this.conversationStatus === "bot" || this.conversationStatus === "closed") this._startWorking("bot");
     }

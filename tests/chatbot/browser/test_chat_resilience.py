@@ -57,16 +57,19 @@ def test_a_stored_message_is_not_resent_when_only_its_acknowledgement_was_lost(p
     assert len(proxy.connections) == 2
 
 
-def test_a_message_sent_before_the_history_arrives_is_sent_once(page, live_server_url):
+def test_a_message_sent_before_the_history_arrives_is_sent_once_and_awaited(page, live_server_url):
     held: list[tuple[Frame, ProxiedConnection]] = []
 
-    def hold_the_first_history(frame: Frame, connection: ProxiedConnection) -> bool:
+    def hold_the_first_history_and_the_reply(frame: Frame, connection: ProxiedConnection) -> bool:
         if frame["type"] == "history" and not held:
             held.append((frame, connection))
             return False
-        return True
+        # Only the acknowledgement passes: the typing indicator must come from the page's own expectation.
+        return frame["type"] == "history" or (
+            frame["type"] == "message" and frame["message"]["sender"] == "customer"
+        )
 
-    proxy = SocketProxy(page, on_server=hold_the_first_history)
+    proxy = SocketProxy(page, on_server=hold_the_first_history_and_the_reply)
     chat = open_chat(page, live_server_url)
     wait_until(page, lambda: held)
     chat.send(QUESTION)  # a quick typist: the socket is open, its history still on the way
@@ -74,7 +77,8 @@ def test_a_message_sent_before_the_history_arrives_is_sent_once(page, live_serve
     history, connection = held[0]
     connection.send_to_page(history)
 
-    chat.expect_exchange(customer=[QUESTION], replies=1)
+    expect(chat.customer_messages.first).to_have_attribute("data-state", "sent")
+    expect(chat.typing).to_have_class("chat__typing is-visible")
     assert len(proxy.sent_messages()) == 1, "the server reads the socket in order: no second copy"
 
 
