@@ -162,6 +162,15 @@ class Encoded:
     intents: list[tuple[int, float]]  # (intent id, softmax probability) per row
     start_bias: Tensor | None  # (B, C) the decoder's intent conditioning, None for an unconditioned model
 
+    def repeated(self, times: int) -> Encoded:
+        """Each row `times` times in a row (beam search: K beams per source); intents stay one per source."""
+        return Encoded(
+            self.memory.repeat_interleave(times, dim=0),
+            self.src_key_padding_mask.repeat_interleave(times, dim=0),
+            self.intents,
+            None if self.start_bias is None else self.start_bias.repeat_interleave(times, dim=0),
+        )
+
 
 def encode_with_intents(model: Seq2SeqTransformer, src: Tensor) -> Encoded:
     """One encoder pass: memory, padding mask, the intent head's choice and the decoder conditioning."""
@@ -323,13 +332,10 @@ def _beam_search(
     check_ready(model, settings)
     config, K = model.config, settings.num_beams
     src = pad_sources(model, sources)
-    encoded = encode_with_intents(model, src)
-    intents = encoded.intents
-    memory = encoded.memory.repeat_interleave(K, dim=0)  # (B*K, S, C)
-    src_key_padding_mask = encoded.src_key_padding_mask.repeat_interleave(K, dim=0)
-    start_bias = None if encoded.start_bias is None else encoded.start_bias.repeat_interleave(K, dim=0)
+    encoded = encode_with_intents(model, src).repeated(K)  # B*K rows
+    intents, memory, src_key_padding_mask = encoded.intents, encoded.memory, encoded.src_key_padding_mask
     cache = model.new_kv_cache(
-        memory, src_key_padding_mask, max_len=settings.max_new_tokens, start_bias=start_bias
+        memory, src_key_padding_mask, max_len=settings.max_new_tokens, start_bias=encoded.start_bias
     )
     # All beams start identical, so only the first is live: the first step expands it into K different ones.
     states = [

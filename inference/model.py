@@ -282,6 +282,15 @@ class Seq2SeqTransformer(nn.Module):
             return None
         return self.intent_embedding(intent_ids)
 
+    def _training_start_bias(self, intent_logits: Tensor, intent_ids: Tensor | None) -> Tensor | None:
+        """The given intents where known (teacher forcing), else the head's choice, as in generation."""
+        if self.intent_embedding is None:
+            return None
+        conditioning = intent_logits.argmax(dim=-1)
+        if intent_ids is not None:
+            conditioning = torch.where(intent_ids.ge(0), intent_ids, conditioning)
+        return self.decoder_start_bias(conditioning)
+
     @torch.no_grad()
     def new_kv_cache(
         self, memory: Tensor, src_key_padding_mask: Tensor, *, max_len: int, start_bias: Tensor | None = None
@@ -377,15 +386,12 @@ class Seq2SeqTransformer(nn.Module):
         the intent head's choice, as in generation."""
         memory, src_key_padding_mask = self.encode(src_ids)
         intent_logits = self.classify_intent(memory, src_key_padding_mask)
-        conditioning = intent_logits.argmax(dim=-1)
-        if intent_ids is not None:
-            conditioning = torch.where(intent_ids.ge(0), intent_ids, conditioning)
         logits = self.decode(
             tgt_in_ids,
             memory,
             src_key_padding_mask,
             tgt_key_padding_mask=tgt_in_ids.eq(self.config.pad_id),
-            start_bias=self.decoder_start_bias(conditioning),
+            start_bias=self._training_start_bias(intent_logits, intent_ids),
         )
         loss = None
         if tgt_out_ids is not None:
