@@ -235,7 +235,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(protocol.message_frame(event["message"]))
 
     async def chat_token(self, event: dict[str, Any]) -> None:
-        await self.send_json(protocol.token_frame(reply_to=event["reply_to"], delta=event["delta"]))
+        # Events from a worker of the previous release, during a rolling upgrade, have no attempt.
+        attempt = event.get("attempt", "")
+        await self.send_json(
+            protocol.token_frame(reply_to=event["reply_to"], attempt=attempt, delta=event["delta"])
+        )
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         await self.send_json(protocol.typing_frame(sender=event["sender"], is_typing=event["is_typing"]))

@@ -417,8 +417,8 @@ def message_frame(payload: dict[str, Any]) -> dict[str, Any]:
     return {"type": "message", "message": payload}
 
 
-def token_frame(*, reply_to: str, delta: str) -> dict[str, Any]:
-    return {"type": "token", "reply_to": reply_to, "delta": delta}
+def token_frame(*, reply_to: str, attempt: str, delta: str) -> dict[str, Any]:
+    return {"type": "token", "reply_to": reply_to, "attempt": attempt, "delta": delta}
 
 
 def typing_frame(*, sender: str, is_typing: bool) -> dict[str, Any]:

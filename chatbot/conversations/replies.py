@@ -6,6 +6,7 @@ binds the event loop (events.bind_event_loop). Whatever happens, the typing indi
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +124,9 @@ def generate_reply(
 def _generate_and_store(message: Message, *, typed_text: str | None) -> Message | None:
     conversation = message.conversation
     reply_to = str(message.public_id)
+    # A redelivered task streams the reply again from its start: the page drops the text of an
+    # attempt it no longer hears from instead of appending the new stream to it.
+    attempt = uuid.uuid4().hex
     next_check = time.monotonic() + STILL_ANSWERING_CHECK_SECONDS
     # Deltas wait here until the next token event is due: one event per CHATBOT_STREAM_INTERVAL_MS
     # per reply at most, the first at once. Batched decoding makes tokens faster than a web process
@@ -139,6 +143,7 @@ def _generate_and_store(message: Message, *, typed_text: str | None) -> Message 
                 "type": "chat.token",
                 "conversation": str(conversation.public_id),
                 "reply_to": reply_to,
+                "attempt": attempt,
                 "delta": "".join(unsent),
             }
             unsent.clear()

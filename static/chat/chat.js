@@ -210,7 +210,7 @@
     onToken(frame) {
       if (typeof frame.delta !== "string") return;
       // The growing bubble shows the work now; a suppressed stream keeps the typing indicator.
-      if (this.transcript.appendDelta(frame.reply_to, frame.delta)) this.typing.hide();
+      if (this.transcript.appendDelta(frame.reply_to, frame.attempt, frame.delta)) this.typing.hide();
     }
 
     onError(frame) {

@@ -63,7 +63,7 @@
       this.names = names;
       this.byId = new Map();
       this.byClientId = new Map();
-      this.streams = new Map(); // reply_to -> { item, body, text }
+      this.streams = new Map(); // reply_to -> { item, body, attempt, text }
       this.suppressedStreams = new Set();
     }
 
@@ -125,7 +125,7 @@
     }
 
     /** Adds one streamed piece of the bot's reply to `replyTo`; false when that stream is not shown. */
-    appendDelta(replyTo, delta) {
+    appendDelta(replyTo, attempt, delta) {
       if (this.suppressedStreams.has(replyTo)) return false;
       let stream = this.streams.get(replyTo);
       this._keepingScroll(false, () => {
@@ -134,8 +134,14 @@
           const body = element("p", "message__text");
           item.append(body);
           this.preview.append(item);
-          stream = { item, body, text: "" };
+          stream = { item, body, attempt, text: "" };
           this.streams.set(replyTo, stream);
+        }
+        if (stream.attempt !== attempt) {
+          // Another worker is answering from the start (the first one died mid-reply).
+          stream.attempt = attempt;
+          stream.text = "";
+          stream.item.classList.remove("message--stalled");
         }
         stream.text += delta;
         stream.body.textContent = stream.text;

@@ -78,6 +78,7 @@ async def test_a_message_is_acknowledged_then_answered_as_a_stream(customer, scr
     tokens = [frame for frame in frames if frame["type"] == "token"]
     assert len(tokens) > 1
     assert all(token["reply_to"] == ack["message"]["id"] for token in tokens)
+    assert len({token["attempt"] for token in tokens}) == 1
     final = next(frame for frame in frames if is_bot_message(frame))
     assert "".join(token["delta"] for token in tokens) == final["message"]["text"]
     assert final["message"]["text"] == "Thanks for asking Northwind Outfitters. Your order ships today."

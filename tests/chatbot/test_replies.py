@@ -142,3 +142,22 @@ def test_streamed_deltas_are_sent_at_most_once_per_interval_and_add_up_to_the_re
     # The first delta at once, the rest held until the interval passed or the reply was complete.
     assert len(tokens) == expected_events and tokens[0] == "one "
     assert "".join(tokens) == Message.objects.get(sender="bot").text
+
+
+def test_each_generation_of_a_reply_streams_under_its_own_attempt(
+    customer, scripted_engine, sent_events, settings
+):
+    settings.CHATBOT_STREAM_INTERVAL_MS = 0
+    scripted_engine.text = "one two three"
+    [question] = make_exchange(customer, ["customer"])
+    tasks.generate_reply(question.pk)
+    first_run = len(sent_events)
+    Message.objects.filter(sender="bot").delete()  # as if the first worker died before storing it
+    tasks.generate_reply(question.pk)
+
+    def attempts(events) -> list[str]:
+        return [event["attempt"] for _, event in events if event["type"] == "chat.token"]
+
+    first, second = attempts(sent_events[:first_run]), attempts(sent_events[first_run:])
+    assert len(first) == len(second) == 3
+    assert len(set(first)) == len(set(second)) == 1 and first[0] != second[0]

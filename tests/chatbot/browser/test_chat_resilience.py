@@ -82,6 +82,34 @@ def test_a_message_sent_before_the_history_arrives_is_sent_once_and_awaited(page
     assert len(proxy.sent_messages()) == 1, "the server reads the socket in order: no second copy"
 
 
+def test_a_reply_generated_again_replaces_the_stalled_beginning_in_the_streaming_bubble(
+    page, live_server_url
+):
+    stalled = "Let me check that for you and"
+    streamed: list[str] = []
+    held_finals: list[Frame] = []
+
+    def a_first_worker_died_mid_reply(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] == "token":
+            if not streamed:  # what a first worker streamed before it died, under its own attempt
+                connection.send_to_page({**frame, "attempt": "the-first-worker", "delta": stalled})
+            streamed.append(frame["delta"])
+        if frame["type"] == "message" and frame["message"]["sender"] == "bot":
+            held_finals.append(frame)  # it would replace the bubble: hold it to see what the bubble shows
+            return False
+        return True
+
+    SocketProxy(page, on_server=a_first_worker_died_mid_reply)
+    chat = open_chat(page, live_server_url)
+    chat.record_reply()
+    chat.send(QUESTION)
+
+    wait_until(page, lambda: held_finals)  # every token came before it
+    expect(chat.preview.locator(".message__text")).to_have_text("".join(streamed))
+    assert chat.stream_observations()[0] == stalled, "the stalled beginning was shown first"
+    assert not any(text.startswith(stalled) and text != stalled for text in chat.stream_observations())
+
+
 def wait_until(page, condition, timeout_seconds: float = 10) -> None:
     """Lets the browser and the proxy's callbacks run until `condition()` is truthy."""
     for _ in range(int(timeout_seconds * 50)):

@@ -80,6 +80,10 @@ async def test_a_worker_killed_mid_reply_leaves_the_reply_to_the_next_worker_sto
     restarted = max(index for index, frame in enumerate(after_kill) if is_bot_typing_on(frame))
     streamed = [frame["delta"] for frame in after_kill[restarted:] if frame["type"] == "token"]
     assert "".join(streamed) == reply.text == finals[0]["text"]
+    tokens_before = [frame for frame in [*frames, *after_kill[:restarted]] if frame["type"] == "token"]
+    attempts = {frame["attempt"] for frame in after_kill[restarted:] if frame["type"] == "token"}
+    assert len(attempts) == 1, "one generation, one attempt id"
+    assert not attempts & {frame["attempt"] for frame in tokens_before}, "the page can tell it from the first"
 
     [killed_task] = task_ids(first.log.read_text())[-1:]
     assert task_ids(second.log.read_text()) == [killed_task], "the same task, redelivered"

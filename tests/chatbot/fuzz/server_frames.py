@@ -120,8 +120,9 @@ def _message(frame: dict[str, Any]) -> None:
 
 
 def _token(frame: dict[str, Any]) -> None:
-    _fields(frame, {"type", "reply_to", "delta"})
+    _fields(frame, {"type", "reply_to", "attempt", "delta"})
     _uuid(frame["reply_to"])
+    assert isinstance(frame["attempt"], str) and frame["attempt"], frame["attempt"]
     _text(frame["delta"])
 
 
