@@ -3,27 +3,38 @@
 Thin: `connect` authorises (an authenticated session of a support staff member, else close 4401/4403)
 and joins the staff groups; `receive` parses a frame (protocol.py) and calls a service; group events
 are turned into frames. Client mistakes and refused actions are raised once as ProtocolError and
-answered with an `error` frame in `receive`.
+answered with an `error` frame in `receive`. A database that fails is answered the way the customer
+socket answers it (`temporarily_unavailable`; on connect, then close 1013 and the console reconnects).
 
 A console watches the conversations it shows: the one open in it and the ones its user owns. For each,
 it is in the customer's group (messages, typing, status) and in the staff-only group (notes, drafts).
 """
 
+import logging
 import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
+from chatbot.conversations.consumers import CLOSE_TRY_AGAIN_LATER
 from chatbot.conversations.models import Conversation
-from chatbot.conversations.protocol import ErrorCode, ProtocolError, decode_text_frame
+from chatbot.conversations.protocol import (
+    TEMPORARILY_UNAVAILABLE_TEXT,
+    ErrorCode,
+    ProtocolError,
+    decode_text_frame,
+)
 from chatbot.support import console_data as data
 from chatbot.support import notify, presence, protocol, selectors, services, staff_services
 
 # Close codes (4000-4999: application codes), as for the customer socket.
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NOT_STAFF = 4403
+
+logger = logging.getLogger(__name__)
 
 
 class StaffConsumer(AsyncJsonWebsocketConsumer):
@@ -49,14 +60,27 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         await self.watch_owned()
         await self.record_presence()
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Connecting, and the group events that reload a conversation, need the database too: when it
+        fails, the console is told (and, connecting, closed to retry later) instead of losing its socket."""
+        try:
+            await super().dispatch(message)
+        except DatabaseError as error:
+            await self.send_database_error(error, conversation=None, client_id=None)
+            if message["type"] == "websocket.connect":
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
     async def disconnect(self, code: int) -> None:
         if not self.authorised:
             return
         for group in [notify.STAFF_GROUP, notify.staff_user_group(self.user.pk), *self.watched]:
             await self.channel_layer.group_discard(group, self.channel_name)
-        await database_sync_to_async(staff_services.do_leave_console)(
-            user=self.user, channel=self.channel_name
-        )
+        try:
+            await database_sync_to_async(staff_services.do_leave_console)(
+                user=self.user, channel=self.channel_name
+            )
+        except DatabaseError as error:  # the presence entry expires by itself
+            logger.warning("Staff socket: could not announce leaving (%s: %s)", type(error).__name__, error)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -83,13 +107,29 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
                     client_id=error.client_id or client_id,
                 )
             )
+        except DatabaseError as error:
+            # Each service is one transaction: nothing of the frame's action is stored.
+            await self.send_database_error(error, conversation=conversation_id, client_id=client_id)
+
+    async def send_database_error(
+        self, error: DatabaseError, *, conversation: str | None, client_id: str | None
+    ) -> None:
+        logger.warning("Staff socket: the database failed (%s: %s)", type(error).__name__, error)
+        await self.send_json(
+            protocol.staff_error_frame(
+                code=ErrorCode.TEMPORARILY_UNAVAILABLE,
+                detail=TEMPORARILY_UNAVAILABLE_TEXT,
+                conversation=conversation,
+                client_id=client_id,
+            )
+        )
 
     async def dispatch_frame(self, frame: protocol.StaffFrame) -> None:
         db = database_sync_to_async
         match frame:
             case protocol.Ping():
+                await self.send_json({"type": "pong"})  # the socket is alive, whatever the database does
                 await self.record_presence()
-                await self.send_json({"type": "pong"})
             case protocol.SetPresence():
                 self.presence_status = frame.status
                 await self.record_presence()

@@ -56,6 +56,14 @@
       this.elements.input.setSelectionRange(suggestion.text.length, suggestion.text.length);
     }
 
+    /** A reply the server could not store: back in the box to send again, unless something new is there. */
+    restore(text) {
+      if (this.elements.input.value.trim()) return;
+      this.setMode("reply");
+      this.elements.input.value = text;
+      this._changed();
+    }
+
     /** Another conversation was opened: start empty. */
     reset() {
       this.typingSignal.stop();

@@ -14,6 +14,7 @@
       this.staff = [];
       this.outcomes = [];
       this.noticeConversation = null;
+      this.unconfirmed = new Map(); // client_id -> { conversation, text }: staff messages not yet stored
       this.lists = new support.ConversationLists({
         lists: {
           queue: { list: byId("queue-list"), empty: byId("queue-empty"), count: byId("queue-count") },
@@ -86,9 +87,7 @@
         maxMessageChars: config.maxMessageChars,
         maxNoteChars: config.maxNoteChars,
         onSend: ({ mode, text, suggestionId }) =>
-          mode === "note"
-            ? this.act({ type: "note", text })
-            : this.act({ type: "message", client_id: chat.newClientId(), text, suggestion: suggestionId }),
+          mode === "note" ? this.act({ type: "note", text }) : this.sendMessage(text, suggestionId),
         onTyping: (isTyping) => this.view.canAct && this.act({ type: "typing", is_typing: isTyping }),
       });
       this.notice = { region: byId("console-notice"), text: byId("console-notice-text"), open: byId("console-notice-open") };
@@ -131,6 +130,23 @@
       return this.send({ ...frame, conversation: this.view.id });
     }
 
+    /** Kept until the server echoes it stored: a refused message goes back into the composer. */
+    sendMessage(text, suggestionId) {
+      const clientId = chat.newClientId();
+      const sent = this.act({ type: "message", client_id: clientId, text, suggestion: suggestionId });
+      if (sent) this.unconfirmed.set(clientId, { conversation: this.view.id, text });
+      return sent;
+    }
+
+    onError(frame) {
+      const refused = frame.client_id && this.unconfirmed.get(frame.client_id);
+      if (refused) {
+        this.unconfirmed.delete(frame.client_id);
+        if (refused.conversation === this.view.id) this.composer.restore(refused.text);
+      }
+      this.showNotice(frame.detail || "That did not work.");
+    }
+
     open(conversationId) {
       if (conversationId !== this.view.id) this.composer.reset();
       this.lists.select(conversationId);
@@ -148,7 +164,7 @@
         typing: () => frame.conversation === this.view.id && this.view.typing(frame),
         suggestion: () => frame.conversation === this.view.id && this.view.showSuggestion(frame.suggestion),
         notice: () => this.showNotice(frame.detail, frame.conversation),
-        error: () => this.showNotice(frame.detail || "That did not work."),
+        error: () => this.onError(frame),
       };
       const handler = handlers[frame.type];
       if (handler) handler();
@@ -182,6 +198,7 @@
     }
 
     onLive(frame, kind, item) {
+      if (item.client_id) this.unconfirmed.delete(item.client_id);
       if (frame.conversation === this.view.id) this.view.append(kind, item);
       if (kind === "message" && item.sender !== "system") this.lists.messageArrived(frame.conversation, item);
     }

@@ -53,7 +53,8 @@ def _pass(frame: Frame, connection: ProxiedConnection) -> bool:
 
 
 class SocketProxy:
-    """Routes the page's chat socket through hooks: return False from a hook to swallow the frame."""
+    """Routes the page's chat socket (or, with `path`, another of its sockets) through hooks: return False
+    from a hook to swallow the frame."""
 
     def __init__(
         self,
@@ -61,13 +62,14 @@ class SocketProxy:
         *,
         on_client: Callable[[Frame, ProxiedConnection], bool | None] = _pass,
         on_server: Callable[[Frame, ProxiedConnection], bool | None] = _pass,
+        path: str = "/ws/chat/",
     ) -> None:
         self.on_client = on_client
         self.on_server = on_server
         self.connections: list[ProxiedConnection] = []
         self.client_frames: list[Frame] = []
         page.route_web_socket(
-            "**/ws/chat/", lambda page_side: self.connections.append(ProxiedConnection(self, page_side))
+            f"**{path}", lambda page_side: self.connections.append(ProxiedConnection(self, page_side))
         )
 
     def sent_messages(self) -> list[Frame]:

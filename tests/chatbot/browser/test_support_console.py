@@ -10,9 +10,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, expect
 
+from chatbot.conversations.protocol import TEMPORARILY_UNAVAILABLE_TEXT
 from tests.chatbot.browser.chat_page import ChatView
 from tests.chatbot.browser.conftest import DESKTOP, PHONE, REPLY_TIMEOUT_SECONDS, save_screenshot
 from tests.chatbot.browser.console_page import STAFF_PASSWORD, sign_in, strict_page
+from tests.chatbot.browser.socket_proxy import Frame, ProxiedConnection, SocketProxy
 from tests.chatbot.browser.test_accessibility import AXE_OPTIONS
 
 pytestmark = pytest.mark.browser
@@ -163,6 +165,46 @@ def test_a_customer_asks_for_a_person_who_claims_answers_and_resolves_and_the_cu
         .fetchall()
     )
     assert row == [(5, "Quick and friendly")]
+
+
+def test_a_staff_message_the_server_could_not_store_goes_back_into_the_composer(
+    two_people, chat_server, staff_account
+):
+    customer_page, staff_page = two_people
+    refused: list[Frame] = []
+
+    def the_database_fails_once(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] != "message" or refused:
+            return True
+        refused.append(frame)  # answered the way the server answers a failing database
+        connection.send_to_page(
+            {
+                "type": "error",
+                "code": "temporarily_unavailable",
+                "detail": TEMPORARILY_UNAVAILABLE_TEXT,
+                "conversation": frame["conversation"],
+                "client_id": frame["client_id"],
+            }
+        )
+        return False
+
+    SocketProxy(staff_page, on_client=the_database_fails_once, path="/ws/support/")
+    console = sign_in(staff_page, chat_server.url, username=staff_account)
+    chat = open_chat_as_customer(customer_page, chat_server.url)
+    chat.send("Hello")
+    expect(chat.bot_messages).to_have_count(1)
+    customer_page.get_by_role("button", name="Talk to a person").click()
+    expect(console.queue).to_have_count(1)
+    console.open_first_waiting()
+    console.claim()
+
+    console.write("Your replacement pole ships today.")
+    expect(console.notice).to_have_text(TEMPORARILY_UNAVAILABLE_TEXT)
+    expect(console.input).to_have_value("Your replacement pole ships today.")
+    console.input.press("Enter")
+    staff_message = customer_page.locator("#chat-log > li.message--staff .message__text")
+    expect(staff_message).to_have_text(["Your replacement pole ships today."])
+    expect(console.input).to_have_value("")
 
 
 def test_with_nobody_online_the_customer_leaves_an_address_and_the_next_shift_picks_it_up(

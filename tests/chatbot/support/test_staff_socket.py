@@ -7,10 +7,15 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 
+from chatbot.conversations.consumers import CLOSE_TRY_AGAIN_LATER
 from chatbot.conversations.models import Conversation, Message
+from chatbot.conversations.protocol import TEMPORARILY_UNAVAILABLE_TEXT
+from chatbot.support import console_data
 from chatbot.support.models import CannedResponse, InternalNote
 from tests.chatbot.chat_client import chat_socket, connect, message_frame, receive_until
+from tests.chatbot.faults.outages import database_refusing_queries
 from tests.chatbot.support.factories import staff_socket
 from tests.chatbot.support.sockets import close_all, connect_staff, next_frame
 
@@ -377,4 +382,52 @@ async def test_binary_frames_are_refused_on_the_staff_socket(staff):
     console, _ = await connect_staff(staff)
     await console.send_to(bytes_data=b"\x00")
     assert (await next_frame(console, "error"))["code"] == "binary_not_supported"
+    await close_all(console)
+
+
+# --- The database fails ---------------------------------------------------------------------------
+
+
+async def test_a_staff_message_refused_by_a_failing_database_is_answered_clearly_and_can_be_sent_again(
+    customer, staff
+):
+    customer_socket, console, conversation_id = await claimed(customer, staff)
+    frame = {"type": "message", "conversation": conversation_id, "client_id": str(uuid.uuid4()), "text": "Hi"}
+    with database_refusing_queries():
+        await console.send_json_to(frame)
+        # (A conversation change still on its way may come first: reported with its own error frame.)
+        error = await next_frame(console, "error", client_id=frame["client_id"])
+        await console.send_json_to({"type": "ping"})
+        await next_frame(console, "pong")  # the socket stays open
+
+    assert error == {
+        "type": "error",
+        "code": "temporarily_unavailable",
+        "detail": TEMPORARILY_UNAVAILABLE_TEXT,
+        "conversation": conversation_id,
+        "client_id": frame["client_id"],
+    }
+    assert not await database_sync_to_async(Message.objects.filter(sender="staff").exists)()
+    await console.send_json_to(frame)
+    echoed = await next_frame(console, "message", conversation=conversation_id)
+    assert echoed["message"]["client_id"] == frame["client_id"]
+    await close_all(console, customer_socket)
+
+
+async def test_a_console_whose_snapshot_fails_is_told_why_and_closed_to_retry_later(staff, monkeypatch):
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(console_data, "console_snapshot", database_gone)
+    socket = await staff_socket(staff)
+    connected, _ = await socket.connect()
+    assert connected
+    error = await socket.receive_json_from(timeout=10)
+    assert (error["code"], error["detail"]) == ("temporarily_unavailable", TEMPORARILY_UNAVAILABLE_TEXT)
+    assert await socket.receive_output(timeout=10) == {
+        "type": "websocket.close",
+        "code": CLOSE_TRY_AGAIN_LATER,
+    }
+    monkeypatch.undo()
+    console, _ = await connect_staff(staff)  # the database is back
     await close_all(console)
