@@ -153,7 +153,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--consensus-samples", type=int, default=0, help="consensus decoding: sampled candidates (0 = off)"
     )
-    parser.add_argument("--consensus-temperature", type=float, default=0.8)
+    parser.add_argument("--consensus-temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=1337, help="for sampled candidates")
     parser.add_argument("--device", default=None)
     return parser.parse_args(argv)

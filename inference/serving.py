@@ -56,7 +56,7 @@ class ServingSettings:
     # Consensus decoding (inference/consensus.py): > 0 answers with the most central of the greedy reply and
     # this many sampled ones, at this temperature. The reply then arrives whole, not token by token.
     consensus_samples: int = 0
-    consensus_temperature: float = 0.8
+    consensus_temperature: float = 0.7
 
     def __post_init__(self) -> None:
         if self.consensus_samples < 0:
