@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from chatbot.conversations import engine
 from chatbot.conversations.models import Conversation, Message
@@ -325,4 +326,27 @@ async def test_ping_and_typing_store_nothing(customer, scripted_engine):
     await socket.send_json_to({"type": "typing", "is_typing": True})
     assert await socket.receive_nothing(timeout=0.3)
     assert await stored() == []
+    await socket.disconnect()
+
+
+async def test_a_token_event_from_a_worker_of_the_previous_release_is_relayed_without_an_attempt(
+    customer, scripted_engine
+):
+    socket, _ = await connect(customer)
+    await socket.send_json_to(message_frame("where is my order?"))
+    frames = await receive_until(socket, is_typing_off)
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    reply_to = frames[0]["message"]["id"]
+    # The events of a worker that predates attempt ids (a rolling upgrade) must not end the socket.
+    await get_channel_layer().group_send(
+        conversation.group_name,
+        {
+            "type": "chat.token",
+            "conversation": str(conversation.public_id),
+            "reply_to": reply_to,
+            "delta": "Hi",
+        },
+    )
+    token = await socket.receive_json_from(timeout=5)
+    assert token == {"type": "token", "reply_to": reply_to, "attempt": "", "delta": "Hi"}
     await socket.disconnect()
