@@ -64,7 +64,7 @@
       this.byId = new Map();
       this.byClientId = new Map();
       this.streams = new Map(); // reply_to -> { item, body, attempt, text }
-      this.suppressedStreams = new Set();
+      this.suppressedStreams = new Map(); // reply_to -> the attempt joined mid-way (null until its first token)
     }
 
     /** Replaces everything shown with the server's history (then the caller re-adds its pending). */
@@ -126,7 +126,15 @@
 
     /** Adds one streamed piece of the bot's reply to `replyTo`; false when that stream is not shown. */
     appendDelta(replyTo, attempt, delta) {
-      if (this.suppressedStreams.has(replyTo)) return false;
+      if (this.suppressedStreams.has(replyTo)) {
+        const suppressedAttempt = this.suppressedStreams.get(replyTo) ?? attempt;
+        // A new attempt is another worker answering from its first token: that one can be shown whole.
+        if (suppressedAttempt === attempt) {
+          this.suppressedStreams.set(replyTo, attempt);
+          return false;
+        }
+        this.suppressedStreams.delete(replyTo);
+      }
       let stream = this.streams.get(replyTo);
       this._keepingScroll(false, () => {
         if (!stream) {
@@ -155,7 +163,7 @@
      * showing the rest would be a truncated sentence. The final message will show it whole.
      */
     suppressStream(replyTo) {
-      this.suppressedStreams.add(replyTo);
+      this.suppressedStreams.set(replyTo, null);
     }
 
     finishStream(replyTo) {

@@ -110,6 +110,44 @@ def test_a_reply_generated_again_replaces_the_stalled_beginning_in_the_streaming
     assert not any(text.startswith(stalled) and text != stalled for text in chat.stream_observations())
 
 
+def test_a_reply_joined_mid_stream_is_shown_once_another_worker_generates_it_from_the_start(
+    page, live_server_url
+):
+    held: dict = {}
+
+    def reconnect_while_the_reply_is_still_on_the_way(frame: Frame, connection: ProxiedConnection) -> bool:
+        if frame["type"] == "history" and connection.index == 1:
+            *earlier, reply = frame["messages"]
+            held.update(reply=reply, connection=connection)
+            connection.send_to_page({**frame, "messages": earlier, "pending_reply": earlier[-1]["client_id"]})
+            return False
+        return True
+
+    SocketProxy(page, on_server=reconnect_while_the_reply_is_still_on_the_way)
+    chat = open_chat(page, live_server_url)
+    chat.send(QUESTION)
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+    page.reload()
+    chat.wait_until_connected()
+    wait_until(page, lambda: held)
+    chat.expect_exchange(customer=[QUESTION], replies=0)
+    chat.record_reply()
+    reply, connection = held["reply"], held["connection"]
+    token = {"type": "token", "reply_to": reply["reply_to"]}
+
+    connection.send_to_page({**token, "attempt": "the-first-worker", "delta": "the middle of a sentence"})
+    connection.send_to_page({**token, "attempt": "the-first-worker", "delta": " and its end"})
+    expect(chat.typing).to_have_class("chat__typing is-visible")
+    connection.send_to_page({**token, "attempt": "the-second-worker", "delta": "From the start,"})
+    connection.send_to_page({**token, "attempt": "the-second-worker", "delta": " whole."})
+    expect(chat.preview.locator(".message__text")).to_have_text("From the start, whole.")
+    assert chat.stream_observations() == ["From the start,", "From the start, whole."]
+
+    connection.send_to_page({"type": "message", "message": reply})
+    chat.expect_exchange(customer=[QUESTION], replies=1)
+    expect(chat.preview.locator(".message__text")).to_have_count(0)
+
+
 def wait_until(page, condition, timeout_seconds: float = 10) -> None:
     """Lets the browser and the proxy's callbacks run until `condition()` is truthy."""
     for _ in range(int(timeout_seconds * 50)):
