@@ -151,9 +151,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--num-beams", type=int, default=4)
     parser.add_argument("--no-repeat-ngram-size", type=int, default=0)
     parser.add_argument(
-        "--consensus-samples", type=int, default=0, help="consensus decoding: sampled candidates (0 = off)"
+        "--consensus-samples",
+        type=int,
+        default=0,
+        help="consensus decoding: sampled candidates, and as many evidence replies (0 = off)",
     )
-    parser.add_argument("--consensus-temperature", type=float, default=0.7)
+    defaults = ServingSettings()
+    parser.add_argument("--consensus-temperature", type=float, default=defaults.consensus_temperature)
+    parser.add_argument("--consensus-eos-penalty", type=float, default=defaults.consensus_eos_penalty)
+    parser.add_argument(
+        "--consensus-evidence-temperature", type=float, default=defaults.consensus_evidence_temperature
+    )
     parser.add_argument("--seed", type=int, default=1337, help="for sampled candidates")
     parser.add_argument("--device", default=None)
     return parser.parse_args(argv)
@@ -182,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         max_turns=engine.settings.max_turns,
         consensus_samples=args.consensus_samples,
         consensus_temperature=args.consensus_temperature,
+        consensus_eos_penalty=args.consensus_eos_penalty,
+        consensus_evidence_temperature=args.consensus_evidence_temperature,
     )
 
     judge = ReplyJudge(train)
@@ -220,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "no_repeat_ngram_size": args.no_repeat_ngram_size,
             "consensus_samples": args.consensus_samples,
             "consensus_temperature": args.consensus_temperature,
+            "consensus_eos_penalty": args.consensus_eos_penalty,
+            "consensus_evidence_temperature": args.consensus_evidence_temperature,
             "max_new_tokens": generation.max_new_tokens,
         },
         "systems": systems,

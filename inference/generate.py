@@ -31,6 +31,9 @@ class GenerationSettings:
     length_penalty: float = 1.0  # beam score = total log-prob / length ** length_penalty
     seed: int | None = None
     suppress_eos: bool = False  # benchmarks: always generate max_new_tokens
+    # Subtracted from the end-of-sequence log-probability before choosing (greedy and sampling): > 0 asks for
+    # longer replies, e.g. the long candidates of consensus decoding. Reported log-probs stay the model's own.
+    eos_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -45,6 +48,8 @@ class GenerationSettings:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.no_repeat_ngram_size < 0:
             raise ValueError(f"no_repeat_ngram_size must be >= 0, got {self.no_repeat_ngram_size}")
+        if self.eos_penalty < 0:
+            raise ValueError(f"eos_penalty must be >= 0, got {self.eos_penalty}")
 
 
 @dataclass
@@ -219,6 +224,8 @@ def _decode_incrementally(
         # bans below only touch tokens that are then never chosen: the reported log-probs are the model's own.
         scores = torch.log_softmax(decode_step(next_input, cache).float(), dim=-1)  # (b, V)
         scores.index_fill_(1, banned, float("-inf"))  # in place: the decoder output is ours to modify
+        if settings.eos_penalty:
+            scores[:, config.eos_id] -= settings.eos_penalty
         if settings.no_repeat_ngram_size:
             histories = [rows[row].token_ids for row in active]
             ban_repeated_ngrams(scores, histories, settings.no_repeat_ngram_size)

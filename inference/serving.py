@@ -53,16 +53,30 @@ class ServingSettings:
         default_factory=lambda: GenerationSettings(strategy="greedy", no_repeat_ngram_size=0)
     )
     max_turns: int = 6  # conversation turns the encoder sees, newest last
-    # Consensus decoding (inference/consensus.py): > 0 answers with the most central of the greedy reply and
-    # this many sampled ones, at this temperature. The reply then arrives whole, not token by token.
+    # Consensus decoding (inference/consensus.py), on when consensus_samples N > 0: the candidates are the
+    # greedy reply and N replies sampled at consensus_temperature, the second half of them with
+    # consensus_eos_penalty (complete, longer replies); each is scored against N more replies sampled at
+    # consensus_evidence_temperature. The reply then arrives whole, not token by token.
     consensus_samples: int = 0
-    consensus_temperature: float = 0.7
+    consensus_temperature: float = 0.5
+    consensus_eos_penalty: float = 1.0
+    consensus_evidence_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         if self.consensus_samples < 0:
             raise ValueError(f"consensus_samples must be >= 0, got {self.consensus_samples}")
-        if self.consensus_temperature <= 0:
-            raise ValueError(f"consensus_temperature must be > 0, got {self.consensus_temperature}")
+        for name in ("consensus_temperature", "consensus_evidence_temperature"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.consensus_eos_penalty < 0:
+            raise ValueError(f"consensus_eos_penalty must be >= 0, got {self.consensus_eos_penalty}")
+
+
+@dataclass
+class ConsensusPool:
+    candidates: list[GeneratedSequence]  # the greedy reply, the sampled ones, then the long ones
+    evidence: list[GeneratedSequence]
+    sampled: int  # how many of the candidates after the greedy one were sampled without the EOS penalty
 
 
 def reply_confidence(token_logprobs: Sequence[float], intent_probability: float) -> float:
@@ -197,17 +211,45 @@ class ReplyEngine:
         return replies
 
     def _consensus(self, sources: list[list[int]]) -> list[GeneratedSequence]:
-        """Per source, the most central of its greedy reply and `consensus_samples` sampled ones."""
-        generation, samples = self.settings.generation, self.settings.consensus_samples
-        greedy = generate(self.model, sources, replace(generation, strategy="greedy"))
-        sampling = replace(generation, strategy="sample", temperature=self.settings.consensus_temperature)
-        sampled = generate(self.model, [source for source in sources for _ in range(samples)], sampling)
+        """Per source, the candidate (ServingSettings) with the highest mean chrF against the evidence."""
         chosen = []
-        for index, first in enumerate(greedy):
-            candidates = [first, *sampled[index * samples : (index + 1) * samples]]
-            texts = [self.tokenizer.decode(candidate.token_ids) for candidate in candidates]
-            chosen.append(candidates[consensus_index(texts)])
+        for pool in self.consensus_pools(sources):
+            texts = [self.tokenizer.decode(candidate.token_ids) for candidate in pool.candidates]
+            evidence = [self.tokenizer.decode(sample.token_ids) for sample in pool.evidence]
+            chosen.append(pool.candidates[consensus_index(texts, evidence)])
         return chosen
+
+    def consensus_pools(self, sources: list[list[int]]) -> list[ConsensusPool]:
+        """Per source, what consensus decoding chooses from and scores against (ServingSettings)."""
+        settings, generation = self.settings, self.settings.generation
+        samples, long_samples = settings.consensus_samples, settings.consensus_samples // 2
+        candidates = replace(generation, strategy="sample", temperature=settings.consensus_temperature)
+        seed = generation.seed  # seeded runs draw each set from its own seed, or the sets would correlate
+        greedy = generate(self.model, sources, replace(generation, strategy="greedy"))
+        short = self._sample(sources, samples - long_samples, candidates)
+        long = self._sample(
+            sources,
+            long_samples,
+            replace(candidates, eos_penalty=settings.consensus_eos_penalty, seed=_offset(seed, 1)),
+        )
+        evidence = self._sample(
+            sources,
+            samples,
+            replace(candidates, temperature=settings.consensus_evidence_temperature, seed=_offset(seed, 2)),
+        )
+        return [
+            ConsensusPool([first, *short_rows, *long_rows], evidence_rows, len(short_rows))
+            for first, short_rows, long_rows, evidence_rows in zip(greedy, short, long, evidence, strict=True)
+        ]
+
+    def _sample(
+        self, sources: list[list[int]], count: int, settings: GenerationSettings
+    ) -> list[list[GeneratedSequence]]:
+        """`count` replies sampled for each source, decoded as one batch; one list per source."""
+        if not count:
+            return [[] for _ in sources]
+        results = generate(self.model, [source for source in sources for _ in range(count)], settings)
+        return [results[index * count : (index + 1) * count] for index in range(len(sources))]
 
     @staticmethod
     def _emit_whole(rows: list[_RowState], results: list[GeneratedSequence]) -> list[GeneratedSequence]:
@@ -250,6 +292,10 @@ class _RowState:
             self.deltas.append(rest)
             if self.callback is not None:
                 self.callback(rest)
+
+
+def _offset(seed: int | None, offset: int) -> int | None:
+    return None if seed is None else seed + offset
 
 
 def _merge_slots(slots: Mapping[str, str] | None, turns: Sequence[Turn]) -> dict[str, str]:

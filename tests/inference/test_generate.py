@@ -190,6 +190,19 @@ def test_suppress_eos_always_generates_max_new_tokens(reversal):
     assert all(EOS not in result.token_ids for result in results)
 
 
+def test_an_eos_penalty_lengthens_replies_and_keeps_the_models_own_log_probabilities(reversal):
+    model, pairs = reversal
+    source = pairs[0][0]
+    (plain,) = generate(model, [source], GenerationSettings(max_new_tokens=30))
+    (longer,) = generate(model, [source], GenerationSettings(max_new_tokens=30, eos_penalty=50.0))
+    assert len(longer.token_ids) == 30 > len(plain.token_ids)
+    assert longer.token_ids[: len(plain.token_ids)] == plain.token_ids  # only the choice of EOS changed
+    with torch.inference_mode():
+        logits, _, _ = model(torch.tensor([source]), torch.tensor([[BOS] + longer.token_ids[:-1]]))
+    expected = F.log_softmax(logits[0], -1).gather(1, torch.tensor([longer.token_ids]).T).squeeze(1)
+    torch.testing.assert_close(torch.tensor(longer.token_logprobs), expected, rtol=1e-4, atol=1e-5)
+
+
 def test_no_repeat_ngram_size_forbids_repeating_any_ngram():
     model = make_model(seed=6)
     source = [[5, 6, 7]]
@@ -256,6 +269,8 @@ def test_bad_requests_are_refused_with_a_reason(reversal):
         stream(model, [[5]], GenerationSettings(strategy="beam"))
     with pytest.raises(ValueError, match="unknown strategy"):
         GenerationSettings(strategy="nucleus")
+    with pytest.raises(ValueError, match="eos_penalty must be >= 0"):
+        GenerationSettings(eos_penalty=-1.0)
     model.train()
     try:
         with pytest.raises(ValueError, match="training mode"):

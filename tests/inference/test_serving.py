@@ -102,11 +102,9 @@ def test_confidence_is_the_geometric_mean_of_token_likelihood_and_intent_probabi
 
 def test_consensus_decoding_answers_with_one_of_its_candidates_and_is_reproducible(engine):
     generation = replace(engine.settings.generation, seed=7)
+    settings = ServingSettings(generation=generation, consensus_samples=4, consensus_eos_penalty=2.0)
     consensus = ReplyEngine(
-        model=engine.model,
-        tokenizer=engine.tokenizer,
-        version=engine.version,
-        settings=ServingSettings(generation=generation, consensus_samples=4, consensus_temperature=1.0),
+        model=engine.model, tokenizer=engine.tokenizer, version=engine.version, settings=settings
     )
     turns = [Turn("customer", "how do I get my money back")]
     deltas = []
@@ -114,8 +112,19 @@ def test_consensus_decoding_answers_with_one_of_its_candidates_and_is_reproducib
     assert "".join(deltas) == reply.text
     assert 0.0 <= reply.confidence <= 1.0
     source = consensus.render(turns)
+    sampling = replace(generation, strategy="sample", temperature=settings.consensus_temperature)
     greedy = generate(engine.model, [source], replace(generation, strategy="greedy"))
-    sampled = generate(engine.model, [source] * 4, replace(generation, strategy="sample", temperature=1.0))
-    candidates = {engine.tokenizer.decode(candidate.token_ids) for candidate in [*greedy, *sampled]}
+    short = generate(engine.model, [source] * 2, sampling)
+    long = generate(engine.model, [source] * 2, replace(sampling, eos_penalty=2.0, seed=8))
+    candidates = {engine.tokenizer.decode(candidate.token_ids) for candidate in [*greedy, *short, *long]}
     assert reply.raw_text in candidates
     assert consensus.reply(turns).raw_text == reply.raw_text
+
+
+def test_consensus_settings_refuse_impossible_values():
+    with pytest.raises(ValueError, match="consensus_samples must be >= 0"):
+        ServingSettings(consensus_samples=-1)
+    with pytest.raises(ValueError, match="consensus_evidence_temperature must be > 0"):
+        ServingSettings(consensus_evidence_temperature=0.0)
+    with pytest.raises(ValueError, match="consensus_eos_penalty must be >= 0"):
+        ServingSettings(consensus_eos_penalty=-0.5)
