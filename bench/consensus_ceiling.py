@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Sequence
 from dataclasses import replace
 
 import sacrebleu
@@ -23,10 +24,10 @@ from sacrebleu.metrics import CHRF
 from inference.consensus import consensus_index
 from inference.data import load_split
 from inference.evaluate import resolve_model_dir
-from inference.serving import ConsensusPool, ReplyEngine, ServingSettings
+from inference.serving import ReplyEngine, ServingSettings
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -39,10 +40,10 @@ def main() -> None:
     parser.add_argument("--evidence-temperature", type=float, default=defaults.consensus_evidence_temperature)
     parser.add_argument("--limit", type=int, default=120, help="first N dev examples")
     parser.add_argument("--seed", type=int, default=1337)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     engine = ReplyEngine.load(resolve_model_dir(args.model))
-    engine.settings = ServingSettings(
+    settings = ServingSettings(
         generation=engine.settings.generation,
         consensus_samples=args.samples,
         consensus_temperature=args.temperature,
@@ -51,25 +52,33 @@ def main() -> None:
     )
     _, dev = load_split(args.data, dev_fraction=0.1)
     dev = dev[: args.limit]
+    if not dev:
+        parser.error(f"no dev examples in {', '.join(args.data)} (the split keeps a tenth of them)")
     chrf = CHRF()
     pool_sizes = [size for size in (4, 8, 16, 32, 64) if size < args.samples] + [args.samples]
     chosen: dict[str, list[str]] = {"greedy": []}
     chosen.update({f"consensus of {size}": [] for size in pool_sizes})
     chosen["best candidate (oracle)"] = []
     for index, example in enumerate(dev):
-        pool = _pool(engine, engine.render(example.context), seed=args.seed + 3 * index)
-        candidates = [engine.tokenizer.decode(candidate.token_ids) for candidate in pool.candidates]
-        evidence = [engine.tokenizer.decode(sample.token_ids) for sample in pool.evidence]
-        chosen["greedy"].append(candidates[0])
+        # Each example its own seed (each pool draws three sets from seed, seed + 1 and seed + 2).
+        engine.settings = replace(
+            settings, generation=replace(settings.generation, seed=args.seed + 3 * index)
+        )
+        pool = engine.consensus_pools([engine.render(example.context)])[0]
+        greedy, plain, lengthened, evidence = (
+            [engine.tokenizer.decode(sequence.token_ids) for sequence in sequences]
+            for sequences in ([pool.greedy], pool.plain, pool.lengthened, pool.evidence)
+        )
+        chosen["greedy"].append(greedy[0])
         for size in pool_sizes:
-            sampled = size - size // 2
-            subset = [
-                *candidates[: 1 + sampled],
-                *candidates[1 + pool.sampled : 1 + pool.sampled + size // 2],
-            ]
+            # The first ones of each set: what consensus decoding with N = size would have drawn.
+            subset = [*greedy, *plain[: size - size // 2], *lengthened[: size // 2]]
             chosen[f"consensus of {size}"].append(subset[consensus_index(subset, evidence[:size])])
         chosen["best candidate (oracle)"].append(
-            max(candidates, key=lambda text: chrf.sentence_score(text, [example.response]).score)
+            max(
+                [*greedy, *plain, *lengthened],
+                key=lambda text: chrf.sentence_score(text, [example.response]).score,
+            )
         )
     references = [example.response for example in dev]
     print(
@@ -83,15 +92,6 @@ def main() -> None:
         bleu = sacrebleu.corpus_bleu(texts, [references]).score
         print(f"{name:26}{chrf_score:8.1f}{bleu:8.1f}{statistics.mean(map(len, texts)):12.0f}")
     print(f"{'references':26}{'':16}{statistics.mean(map(len, references)):12.0f}")
-
-
-def _pool(engine: ReplyEngine, source: list[int], seed: int) -> ConsensusPool:
-    settings = engine.settings
-    engine.settings = replace(settings, generation=replace(settings.generation, seed=seed))
-    try:
-        return engine.consensus_pools([source])[0]
-    finally:
-        engine.settings = settings
 
 
 if __name__ == "__main__":

@@ -74,9 +74,16 @@ class ServingSettings:
 
 @dataclass
 class ConsensusPool:
-    candidates: list[GeneratedSequence]  # the greedy reply, the sampled ones, then the long ones
-    evidence: list[GeneratedSequence]
-    sampled: int  # how many of the candidates after the greedy one were sampled without the EOS penalty
+    """What consensus decoding draws for one source, set by set (ServingSettings)."""
+
+    greedy: GeneratedSequence
+    plain: list[GeneratedSequence]  # sampled at consensus_temperature
+    lengthened: list[GeneratedSequence]  # the same, with consensus_eos_penalty
+    evidence: list[GeneratedSequence]  # sampled at consensus_evidence_temperature
+
+    @property
+    def candidates(self) -> list[GeneratedSequence]:
+        return [self.greedy, *self.plain, *self.lengthened]
 
 
 def reply_confidence(token_logprobs: Sequence[float], intent_probability: float) -> float:
@@ -222,14 +229,14 @@ class ReplyEngine:
     def consensus_pools(self, sources: list[list[int]]) -> list[ConsensusPool]:
         """Per source, what consensus decoding chooses from and scores against (ServingSettings)."""
         settings, generation = self.settings, self.settings.generation
-        samples, long_samples = settings.consensus_samples, settings.consensus_samples // 2
+        samples, lengthened_samples = settings.consensus_samples, settings.consensus_samples // 2
         candidates = replace(generation, strategy="sample", temperature=settings.consensus_temperature)
         seed = generation.seed  # seeded runs draw each set from its own seed, or the sets would correlate
         greedy = generate(self.model, sources, replace(generation, strategy="greedy"))
-        short = self._sample(sources, samples - long_samples, candidates)
-        long = self._sample(
+        plain = self._sample(sources, samples - lengthened_samples, candidates)
+        lengthened = self._sample(
             sources,
-            long_samples,
+            lengthened_samples,
             replace(candidates, eos_penalty=settings.consensus_eos_penalty, seed=_offset(seed, 1)),
         )
         evidence = self._sample(
@@ -237,10 +244,7 @@ class ReplyEngine:
             samples,
             replace(candidates, temperature=settings.consensus_evidence_temperature, seed=_offset(seed, 2)),
         )
-        return [
-            ConsensusPool([first, *short_rows, *long_rows], evidence_rows, len(short_rows))
-            for first, short_rows, long_rows, evidence_rows in zip(greedy, short, long, evidence, strict=True)
-        ]
+        return [ConsensusPool(*sets) for sets in zip(greedy, plain, lengthened, evidence, strict=True)]
 
     def _sample(
         self, sources: list[list[int]], count: int, settings: GenerationSettings

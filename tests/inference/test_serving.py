@@ -111,14 +111,35 @@ def test_consensus_decoding_answers_with_one_of_its_candidates_and_is_reproducib
     reply = consensus.reply(turns, on_delta=deltas.append)
     assert "".join(deltas) == reply.text
     assert 0.0 <= reply.confidence <= 1.0
-    source = consensus.render(turns)
-    sampling = replace(generation, strategy="sample", temperature=settings.consensus_temperature)
-    greedy = generate(engine.model, [source], replace(generation, strategy="greedy"))
-    short = generate(engine.model, [source] * 2, sampling)
-    long = generate(engine.model, [source] * 2, replace(sampling, eos_penalty=2.0, seed=8))
-    candidates = {engine.tokenizer.decode(candidate.token_ids) for candidate in [*greedy, *short, *long]}
+    pool = consensus.consensus_pools([consensus.render(turns)])[0]
+    candidates = {engine.tokenizer.decode(candidate.token_ids) for candidate in pool.candidates}
     assert reply.raw_text in candidates
     assert consensus.reply(turns).raw_text == reply.raw_text
+
+
+def test_consensus_pools_draw_each_set_with_its_own_settings_and_seed(engine):
+    generation = replace(engine.settings.generation, seed=7)
+    settings = ServingSettings(generation=generation, consensus_samples=4, consensus_eos_penalty=25.0)
+    consensus = ReplyEngine(
+        model=engine.model, tokenizer=engine.tokenizer, version=engine.version, settings=settings
+    )
+    source = consensus.render([Turn("customer", "how do I get my money back")])
+    pool = consensus.consensus_pools([source])[0]
+    # The tiny model memorised its replies: only a large penalty moves its end of sequence.
+
+    def drawn(count, **changes):
+        return [
+            list(s.token_ids)
+            for s in generate(engine.model, [source] * count, replace(generation, **changes))
+        ]
+
+    sampling = dict(strategy="sample", temperature=settings.consensus_temperature)
+    assert list(pool.greedy.token_ids) == drawn(1, strategy="greedy")[0]
+    assert [list(s.token_ids) for s in pool.plain] == drawn(2, **sampling)
+    assert [list(s.token_ids) for s in pool.lengthened] == drawn(2, **sampling, eos_penalty=25.0, seed=8)
+    assert [list(s.token_ids) for s in pool.lengthened] != drawn(2, **sampling, seed=8)
+    assert [list(s.token_ids) for s in pool.evidence] == drawn(4, strategy="sample", temperature=1.0, seed=9)
+    assert pool.candidates == [pool.greedy, *pool.plain, *pool.lengthened]
 
 
 def test_consensus_settings_refuse_impossible_values():
