@@ -95,6 +95,12 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     parser.add_argument("--label-smoothing", type=float, help=f"default {TrainConfig.label_smoothing}")
     parser.add_argument("--dropout", type=float, help="default: the preset's")
     parser.add_argument(
+        "--vocab-size",
+        type=int,
+        help=f"upper bound on the tokenizer's pieces, default {TrainConfig.vocab_size}; fewer pieces make "
+        "each output step cheaper and the replies a little longer in tokens",
+    )
+    parser.add_argument(
         "--ema-decay",
         type=float,
         help="keep an exponential moving average of the weights with this decay (e.g. 0.998) and "

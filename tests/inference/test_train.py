@@ -8,6 +8,7 @@ import torch
 from inference import versions
 from inference.checkpoint import load_checkpoint
 from inference.serving import ReplyEngine, Turn
+from inference.tokenizer import Tokenizer
 from inference.train import TrainConfig, learning_rate_at, main, parse_args, uses_bf16
 from tests.inference.factories import train_tiny, write_shop_jsonl
 
@@ -79,9 +80,14 @@ def test_the_command_line_builds_the_config_and_main_returns_the_version(tmp_pat
             "--no-progress",
             "--threads",
             "1",
+            "--vocab-size",
+            "400",
         ]
     )
     assert versions.is_complete(version_dir)
+    tokenizer = Tokenizer.load(version_dir / versions.TOKENIZER_FILE)
+    assert tokenizer.vocab_size <= 400
+    assert load_checkpoint(version_dir / versions.MODEL_FILE).config.vocab_size == tokenizer.vocab_size
 
 
 def test_the_learning_rate_warms_up_then_decays_to_the_floor():
