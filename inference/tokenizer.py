@@ -43,7 +43,7 @@ def find_placeholders(texts: Iterable[str]) -> list[str]:
 
 
 def train_tokenizer(
-    *, texts: Sequence[str], placeholders: Iterable[str], model_path: Path, vocab_size: int = 8000
+    *, texts: Sequence[str], placeholders: Iterable[str], model_path: Path, vocab_size: int
 ) -> Tokenizer:
     """Train a unigram model on `texts` (customer messages and replies) and write it to `model_path`.
 

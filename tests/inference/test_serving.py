@@ -118,6 +118,7 @@ def test_consensus_decoding_answers_with_one_of_its_candidates_and_is_reproducib
 
 
 def test_consensus_pools_draw_each_set_with_its_own_settings_and_seed(engine):
+    # The tiny model memorised its replies: only a large EOS penalty moves where they end.
     generation = replace(engine.settings.generation, seed=7)
     settings = ServingSettings(generation=generation, consensus_samples=4, consensus_eos_penalty=25.0)
     consensus = ReplyEngine(
@@ -125,7 +126,6 @@ def test_consensus_pools_draw_each_set_with_its_own_settings_and_seed(engine):
     )
     source = consensus.render([Turn("customer", "how do I get my money back")])
     pool = consensus.consensus_pools([source])[0]
-    # The tiny model memorised its replies: only a large penalty moves its end of sequence.
 
     def drawn(count, **changes):
         return [

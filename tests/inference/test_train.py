@@ -67,6 +67,8 @@ def test_the_command_line_builds_the_config_and_main_returns_the_version(tmp_pat
         ["--data", str(data), "--model-root", str(tmp_path), "--max-minutes", "2", "--seed", "7"]
     )
     assert (config.data, config.max_minutes, config.seed, config.preset) == ([str(data)], 2.0, 7, "small")
+    assert config.vocab_size == TrainConfig.vocab_size
+    assert parse_args(["--data", "d.jsonl", "--model-root", "m", "--vocab-size", "300"]).vocab_size == 300
     version_dir = main(
         [
             "--data",
