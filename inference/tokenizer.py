@@ -53,31 +53,40 @@ def train_tokenizer(
     """
     if not texts:
         raise ValueError("cannot train a tokenizer on no text")
+    if vocab_size < 1:
+        raise ValueError(f"cannot train a tokenizer of up to {vocab_size} pieces: it needs at least one")
     # In symbols, a space must be written as "▁" or sentencepiece never matches them against text.
     symbols = [symbol.replace(" ", _WORD_BOUNDARY) for symbol in placeholders]
     model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(texts),
-        model_writer=model,
-        model_type="unigram",
-        vocab_size=vocab_size,
-        hard_vocab_limit=False,
-        pad_id=PAD_ID,
-        unk_id=UNK_ID,
-        bos_id=BOS_ID,
-        eos_id=EOS_ID,
-        control_symbols=list(CONTROL_SYMBOLS),
-        user_defined_symbols=symbols,
-        byte_fallback=True,
-        character_coverage=1.0,
-        normalization_rule_name="identity",
-        remove_extra_whitespaces=False,
-        split_by_whitespace=False,
-        split_digits=True,  # order numbers are copied digit by digit
-        max_sentence_length=16384,
-        num_threads=1,
-        minloglevel=2,
-    )
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(texts),
+            model_writer=model,
+            model_type="unigram",
+            vocab_size=vocab_size,
+            hard_vocab_limit=False,
+            pad_id=PAD_ID,
+            unk_id=UNK_ID,
+            bos_id=BOS_ID,
+            eos_id=EOS_ID,
+            control_symbols=list(CONTROL_SYMBOLS),
+            user_defined_symbols=symbols,
+            byte_fallback=True,
+            character_coverage=1.0,
+            normalization_rule_name="identity",
+            remove_extra_whitespaces=False,
+            split_by_whitespace=False,
+            split_digits=True,  # order numbers are copied digit by digit
+            max_sentence_length=16384,
+            num_threads=1,
+            minloglevel=2,
+        )
+    except RuntimeError as error:
+        # sentencepiece says "INTERNAL: <source>(<line>) [<check>] <reason>"; only the reason helps a user.
+        reason = str(error).rpartition("] ")[2].strip() or str(error)
+        raise ValueError(
+            f"cannot train a tokenizer of up to {vocab_size} pieces on this text: {reason}"
+        ) from error
     model_path = Path(model_path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_bytes(model.getvalue())

@@ -84,21 +84,29 @@ class TrainConfig:
     model_overrides: dict = field(default_factory=dict)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a count that must be at least 1 (epochs, batch size, pieces, threads)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     parser = argparse.ArgumentParser(prog="python -m inference.train", description=__doc__)
     parser.add_argument("--data", action="append", required=True, help="a .csv (Bitext) or .jsonl file")
     parser.add_argument("--model-root", required=True, help="directory of versioned models")
     parser.add_argument("--preset", default="small", help="tiny | small | base | demo")
-    parser.add_argument("--epochs", type=int, help=f"default {TrainConfig.epochs}")
+    parser.add_argument("--epochs", type=positive_int, help=f"default {TrainConfig.epochs}")
     parser.add_argument("--max-minutes", type=float, help="wall-clock budget for this invocation")
-    parser.add_argument("--batch-size", type=int, help=f"default {TrainConfig.batch_size}")
+    parser.add_argument("--batch-size", type=positive_int, help=f"default {TrainConfig.batch_size}")
     parser.add_argument("--learning-rate", type=float, help=f"peak, default {TrainConfig.learning_rate}")
     parser.add_argument("--warmup-steps", type=int, help=f"default {TrainConfig.warmup_steps}")
     parser.add_argument("--label-smoothing", type=float, help=f"default {TrainConfig.label_smoothing}")
     parser.add_argument("--dropout", type=float, help="default: the preset's")
     parser.add_argument(
         "--vocab-size",
-        type=int,
+        type=positive_int,
         help=f"upper bound on the tokenizer's pieces, default {TrainConfig.vocab_size}; fewer pieces make "
         "each output step cheaper and the replies a little longer in tokens",
     )
@@ -118,7 +126,7 @@ def parse_args(argv: Sequence[str] | None) -> TrainConfig:
     parser.add_argument("--resume", help="a version directory to continue from")
     parser.add_argument("--seed", type=int, help=f"default {TrainConfig.seed}")
     parser.add_argument("--device", help="cpu | cuda (default: cuda when available)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--threads", type=positive_int, help="torch CPU threads")
     parser.add_argument(
         "--precision",
         choices=["auto", "fp32", "bf16"],

@@ -33,6 +33,16 @@ def tokenizer(tmp_path_factory):
     )
 
 
+@pytest.mark.parametrize("vocab_size", [0, 100])
+def test_a_vocabulary_too_small_for_the_text_is_refused_clearly_and_writes_nothing(tmp_path, vocab_size):
+    path = tmp_path / "tokenizer.model"
+    with pytest.raises(ValueError, match=f"up to {vocab_size} pieces") as refused:
+        train_tokenizer(texts=MESSAGES + REPLIES, placeholders=[], model_path=path, vocab_size=vocab_size)
+
+    assert "INTERNAL" not in str(refused.value)
+    assert not path.exists()
+
+
 def test_special_ids_are_fixed(tokenizer):
     assert (tokenizer.pad_id, tokenizer.unk_id, tokenizer.bos_id, tokenizer.eos_id) == (0, 1, 2, 3)
     assert [tokenizer.id_to_piece(i) for i in range(4, 8)] == ["<customer>", "<bot>", "<staff>", "<sep>"]

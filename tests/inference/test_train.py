@@ -92,6 +92,14 @@ def test_the_command_line_builds_the_config_and_main_returns_the_version(tmp_pat
     assert load_checkpoint(version_dir / versions.MODEL_FILE).config.vocab_size == tokenizer.vocab_size
 
 
+@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--vocab-size", "--threads"])
+def test_a_count_below_one_is_refused_on_the_command_line(flag, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "d.jsonl", "--model-root", "m", flag, "0"])
+
+    assert f"argument {flag}: must be at least 1, got 0" in capsys.readouterr().err
+
+
 def test_the_learning_rate_warms_up_then_decays_to_the_floor():
     config = TrainConfig(
         data=[], model_root="", learning_rate=1e-3, warmup_steps=10, min_learning_rate_ratio=0.1
